@@ -1,0 +1,1 @@
+"""Shared plumbing for every mounted API: configuration, app factory, database, auth and errors."""

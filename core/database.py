@@ -1,0 +1,99 @@
+"""Engine construction and the one-session-per-request unit of work.
+
+Each HTTP request gets one SQLAlchemy session, opened on first use. It is committed
+after a successful response is built (so a failed commit still turns into a 500) and
+rolled back otherwise; either way it is closed when the request ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import flask
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+_SESSION_KEY = "db_session"
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every API's models, so Alembic sees one metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite files get WAL, a busy timeout and enforced foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+class Database:
+    """An engine and its session factory; the app factory makes one per app."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bind_request_sessions(app: flask.Flask, database: Database) -> None:
+    """Give every request of `app` its own session, committed or rolled back at its end."""
+    app.extensions["database"] = database
+
+    @app.after_request
+    def _commit(response: flask.Response) -> flask.Response:
+        session: Session | None = flask.g.pop(_SESSION_KEY, None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = flask.g.pop(_SESSION_KEY, None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def current_session() -> Session:
+    """The session of the request being served."""
+    session: Session | None = flask.g.get(_SESSION_KEY)
+    if session is None:
+        database: Database = flask.current_app.extensions["database"]
+        session = database.sessions()
+        setattr(flask.g, _SESSION_KEY, session)
+    return session

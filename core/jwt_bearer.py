@@ -1,0 +1,123 @@
+"""JWT bearer verification with joserfc, and the Connexion security handler that uses it.
+
+Only the configured algorithm is accepted (so `alg: none` and algorithm confusion are
+refused), the signature must verify against the configured key, `exp` is required, and
+`iss`/`aud` are checked when configured. The caller's user id is the `sub` claim, or the
+`nameidentifier` claim that .NET identity providers issue.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from connexion.security import BearerSecurityHandler
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import KeySet, OctKey, RSAKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from core.config import JWTSettings
+from core.problems import Unauthorized
+
+NAMEIDENTIFIER_CLAIMS = (
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "nameidentifier",
+    "nameid",
+)
+SUPPORTED_ALGORITHMS = ("HS256", "RS256")
+
+VerifyingKey = OctKey | RSAKey | KeySet
+
+
+def load_verifying_key(settings: JWTSettings) -> VerifyingKey:
+    """The key named by the settings: a shared secret, a PEM public key, or a JWKS file."""
+    if settings.algorithm not in SUPPORTED_ALGORITHMS:
+        raise ValueError(f"unsupported JWT algorithm {settings.algorithm!r}")
+    if settings.algorithm == "HS256":
+        if not settings.secret:
+            raise ValueError("HS256 needs a shared secret")
+        return OctKey.import_key(settings.secret)
+    if settings.jwks_file:
+        return KeySet.import_key_set(json.loads(settings.jwks_file.read_text()))
+    if settings.public_key_file:
+        return RSAKey.import_key(settings.public_key_file.read_bytes())
+    raise ValueError("RS256 needs a public key file or a JWKS file")
+
+
+def user_id_from_claims(claims: dict[str, Any]) -> str | None:
+    """The caller's user id: `sub`, else the `nameidentifier` claim; None when neither is set."""
+    for name in ("sub", *NAMEIDENTIFIER_CLAIMS):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+class JWTVerifier:
+    """Verifies a compact JWS and returns its claims, or raises `Unauthorized`."""
+
+    def __init__(self, settings: JWTSettings, now: Callable[[], int] | None = None) -> None:
+        self.settings = settings
+        self.key = load_verifying_key(settings)
+        self._now = now or (lambda: int(time.time()))
+
+    def _claims_registry(self) -> JWTClaimsRegistry:
+        options: dict[str, Any] = {"exp": {"essential": True}}
+        if self.settings.issuer:
+            options["iss"] = {"essential": True, "value": self.settings.issuer}
+        if self.settings.audience:
+            options["aud"] = {"essential": True, "value": self.settings.audience}
+        return JWTClaimsRegistry(now=self._now, leeway=self.settings.leeway_seconds, **options)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            decoded = jwt.decode(token, self.key, algorithms=[self.settings.algorithm])
+            self._claims_registry().validate(decoded.claims)
+        except ExpiredTokenError as exc:
+            raise _unauthorized("The token has expired.", "invalid_token") from exc
+        except (JoseError, ValueError, TypeError) as exc:
+            raise _unauthorized("The token is not valid.", "invalid_token") from exc
+        return dict(decoded.claims)
+
+
+def issue_token(settings: JWTSettings, claims: dict[str, Any], ttl_seconds: int = 3600) -> str:
+    """Mint a token the verifier accepts: for demo credentials and tests, not for production use."""
+    now = int(time.time())
+    payload = {"iat": now, "exp": now + ttl_seconds, **claims}
+    if settings.issuer:
+        payload.setdefault("iss", settings.issuer)
+    if settings.audience:
+        payload.setdefault("aud", settings.audience)
+    key: OctKey | RSAKey
+    if settings.algorithm == "HS256" and settings.secret:
+        key = OctKey.import_key(settings.secret)
+    elif settings.algorithm == "RS256" and settings.private_key_file:
+        key = RSAKey.import_key(settings.private_key_file.read_bytes())
+    else:
+        raise ValueError(f"cannot mint {settings.algorithm} tokens without a signing key")
+    return jwt.encode({"alg": settings.algorithm, "typ": "JWT"}, payload, key)
+
+
+def _unauthorized(detail: str, error: str) -> Unauthorized:
+    return Unauthorized(detail, headers={"WWW-Authenticate": f'Bearer error="{error}"'})
+
+
+def bearer_security_handler(verifier: JWTVerifier) -> type[BearerSecurityHandler]:
+    """A Connexion security handler class bound to `verifier`.
+
+    Connexion hands `token_info` to handlers; it carries the verified claims and, as `uid`,
+    the user id (or None), which Connexion also passes to handlers as `user`.
+    """
+
+    def token_info(token: str) -> dict[str, Any]:
+        claims = verifier.verify(token)
+        return {"uid": user_id_from_claims(claims), "claims": claims}
+
+    class JWTBearerHandler(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+            return token_info
+
+    return JWTBearerHandler

@@ -1,0 +1,42 @@
+"""Routing that matches path parameters by position only, so their types are validated, not routed.
+
+Connexion routes `{id}` of type integer as `{id:int}`: `/orders/abc` then matches no
+operation and falls through to a bare 404. The source contracts want 400 for a malformed
+id, so the router here matches any segment and leaves the type to request validation,
+which answers in the API's own error format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import starlette.routing
+from connexion.frameworks import starlette as starlette_utils
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
+from connexion.operations import AbstractOperation
+
+
+class UntypedRoutingAPI(RoutingAPI):
+    @staticmethod
+    def _framework_path_and_name(operation: AbstractOperation, path: str) -> tuple[str, str]:
+        starlette_path = starlette_utils.starlettify_path(path, {})
+        return starlette_path, starlette_path
+
+
+class UntypedRoutingMiddleware(RoutingMiddleware):
+    def add_api(self, specification: Any, base_path: str | None = None, arguments: dict[str, Any] | None = None,
+                **kwargs: Any) -> None:
+        api = UntypedRoutingAPI(specification, base_path=base_path, arguments=arguments, next_app=self.app, **kwargs)
+        for route in self.router.routes:
+            if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:
+                route.app.default = api.router  # type: ignore[attr-defined]
+        self.router.mount(api.base_path, app=api.router)
+
+
+def middlewares() -> list[Any]:
+    """Connexion's default middleware stack with the untyped router in place of its own."""
+    return [
+        UntypedRoutingMiddleware if middleware is RoutingMiddleware else middleware
+        for middleware in ConnexionMiddleware.default_middlewares
+    ]

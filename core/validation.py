@@ -1,0 +1,164 @@
+"""Request validators that report every invalid field by its path, e.g. `items[0].quantity`.
+
+Connexion's own validators stop at the first error and describe it in one string; clients
+of these APIs want each field's messages so they can show them beside the field. These
+subclasses keep Connexion's schemas and strictness and only change how errors are reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from connexion.lifecycle import ConnexionRequest
+from connexion.utils import is_null, is_nullable
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from connexion.datastructures import MediaTypeDict
+from jsonschema import Draft4Validator, ValidationError
+from jsonschema.exceptions import relevance
+
+from core.problems import FieldErrors, ValidationFailed
+
+BODY_ROOT = "$"
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """Render a JSON path as `items[0].quantity`; the body itself is `$`."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or BODY_ROOT
+
+
+def describe(error: ValidationError) -> str:
+    """A sentence a person can act on, for the common JSON Schema keywords."""
+    value = error.validator_value
+    messages = {
+        "type": lambda: f"Must be of type {_one_of(value)}.",
+        "minimum": lambda: f"Must be greater than or equal to {value}.",
+        "maximum": lambda: f"Must be less than or equal to {value}.",
+        "minLength": lambda: f"Must be at least {value} characters long.",
+        "maxLength": lambda: f"Must be at most {value} characters long.",
+        "minItems": lambda: f"Must contain at least {value} item(s).",
+        "maxItems": lambda: f"Must contain at most {value} item(s).",
+        "pattern": lambda: f"Must match the pattern {value}.",
+        "enum": lambda: f"Must be one of: {', '.join(map(str, value))}.",
+        "format": lambda: f"Must be a valid {value}.",
+        "uniqueItems": lambda: "Items must be unique.",
+    }
+    message = messages.get(str(error.validator))
+    return message() if message else str(error.message)
+
+
+def _one_of(value: Any) -> str:
+    return " or ".join(value) if isinstance(value, list) else str(value)
+
+
+def collect(errors: Iterable[ValidationError], prefix: Sequence[str | int] = ()) -> FieldErrors:
+    """Group validation errors by field path; a missing or unknown property is its own field."""
+    result: FieldErrors = {}
+    for error in sorted(errors, key=relevance):
+        path = [*prefix, *error.absolute_path]
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    result.setdefault(field_path([*path, name]), []).append("This field is required.")
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = set(error.schema.get("properties", {}))
+            for name in error.instance:
+                if name not in known:
+                    result.setdefault(field_path([*path, name]), []).append("Unknown property.")
+        else:
+            result.setdefault(field_path(path), []).append(describe(error))
+    return result
+
+
+class FieldParameterValidator(ParameterValidator):
+    """Validates path, query, header and cookie parameters, reporting each by name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._validators = {
+            (param["in"], param["name"]): Draft4Validator(
+                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+            )
+            for params in self.parameters.values()
+            for param in params
+        }
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        errors: FieldErrors = {}
+        if self.strict_validation:
+            for name in sorted(self.validate_query_parameter_list(request, self.security_query_params)):
+                errors[name] = ["Unknown query parameter."]
+        for location, params in self.parameters.items():
+            for param in params:
+                value = _parameter_value(request, location, param["name"])
+                message = self._check(location, param, value)
+                if message:
+                    errors.setdefault(param["name"], []).append(message)
+        if errors:
+            raise ValidationFailed("One or more parameters are invalid.", errors=errors)
+
+    def _check(self, location: str, param: dict[str, Any], value: Any) -> str | None:
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is None:
+            return f"The {location} parameter is required." if param.get("required") else None
+        error = next(iter(sorted(self._validators[(location, param["name"])].iter_errors(value), key=relevance)), None)
+        return describe(error) if error else None
+
+
+def _parameter_value(request: ConnexionRequest, location: str, name: str) -> Any:
+    if location == "query":
+        return request.query_params.get(name)
+    if location == "path":
+        return request.path_params.get(name.replace("-", "_"))
+    if location == "header":
+        return request.headers.get(name)
+    if location == "cookie":
+        return request.cookies.get(name)
+    return None
+
+
+class FieldJSONBodyValidator(JSONRequestBodyValidator):
+    """Validates JSON bodies, reporting every invalid field by its path."""
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return self._compiled
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compiled = Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValidationFailed(
+                "The request body is not valid JSON.", errors={BODY_ROOT: [f"Invalid JSON: {exc}."]}
+            ) from exc
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is None and not self._nullable:
+            raise ValidationFailed("A request body is required.", errors={BODY_ROOT: ["A request body is required."]})
+        errors = collect(self._compiled.iter_errors(body))
+        if errors:
+            raise ValidationFailed("The request body is invalid.", errors=errors)
+        return None
+
+
+def field_validator_map() -> dict[str, Any]:
+    """Connexion's validator map with the field-reporting validators swapped in."""
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = FieldJSONBodyValidator
+    return {**VALIDATOR_MAP, "parameter": FieldParameterValidator, "body": body}

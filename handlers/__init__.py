@@ -1,0 +1,1 @@
+"""HTTP handlers: one sub-package per API, one function per operationId."""

@@ -1,0 +1,45 @@
+"""Order operations for the customer identified by the bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.database import current_session
+import flask
+
+from core.problems import Forbidden
+from core.responses import json_body, no_content
+from handlers.order_accept.dto import order_dto, orders_dto, page
+from models.order_accept.ordering import OrderService, RequestedLine
+from models.order_accept.repositories import CustomerRepository, OrderRepository
+
+ORDERS_PATH = "/order-accept/api/orders"
+
+
+def _require_user(user: str | None) -> str:
+    if not user:
+        raise Forbidden("The token carries no user identity claim (sub or nameidentifier).")
+    return user
+
+
+def list_orders(user: str | None, offset: int = 0, size: int = 12) -> tuple[Any, int, dict[str, str]]:
+    """List the caller's orders, newest first."""
+    user_id = _require_user(user)
+    session = current_session()
+    customer = CustomerRepository(session).get_or_create(user_id)
+    orders, total = OrderRepository(session).page_for_customer(customer.id, offset, size)
+    return json_body(page(offset, size, total, orders_dto.dump(orders)))
+
+
+def create_order(user: str | None, body: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+    """Place an order for the caller."""
+    user_id = _require_user(user)
+    lines = [RequestedLine(item["productId"], item["quantity"]) for item in body["items"]]
+    order = OrderService(current_session()).place(user_id, lines)
+    return json_body(order_dto.dump(order), 201, {"Location": f"{ORDERS_PATH}/{order.id}"})
+
+
+def delete_order(user: str | None, id: int) -> flask.Response:  # noqa: A002 - the spec names it `id`
+    """Soft-delete one of the caller's orders."""
+    OrderService(current_session()).delete(_require_user(user), id)
+    return no_content()

@@ -1,0 +1,25 @@
+"""Product operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.database import current_session
+from core.problems import NotFound
+from core.responses import json_body
+from handlers.order_accept.dto import page, product_dto, products_dto
+from models.order_accept.repositories import ProductRepository
+
+
+def list_products(offset: int = 0, size: int = 12) -> tuple[Any, int, dict[str, str]]:
+    """List active products, by name."""
+    products, total = ProductRepository(current_session()).page_active(offset, size)
+    return json_body(page(offset, size, total, products_dto.dump(products)))
+
+
+def get_product(id: str) -> tuple[Any, int, dict[str, str]]:  # noqa: A002 - the spec names the parameter `id`
+    """Get one active product by its external id."""
+    product = ProductRepository(current_session()).get_active(id)
+    if product is None:
+        raise NotFound(f"Product {id} was not found.")
+    return json_body(product_dto.dump(product))

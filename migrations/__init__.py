@@ -1,0 +1,1 @@
+"""Alembic migrations for every API's tables."""

@@ -1,0 +1,1 @@
+"""Domain layer: one sub-package per API with its tables, repositories and services."""

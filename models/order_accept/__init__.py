@@ -1,0 +1,1 @@
+"""Order-Accept domain: the product catalogue, customers and their orders."""

@@ -1,0 +1,59 @@
+"""Placing and deleting orders: the rules the spec cannot express."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from core.problems import NotFound
+from models.order_accept.repositories import CustomerRepository, OrderRepository, ProductRepository
+from models.order_accept.tables import Order, OrderItem, Product
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    product_id: str
+    quantity: int
+
+
+def merge_lines(lines: Iterable[RequestedLine]) -> dict[str, int]:
+    """Sum the quantities of lines naming the same product, keeping first-seen order."""
+    merged: dict[str, int] = {}
+    for line in lines:
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    return merged
+
+
+class OrderService:
+    def __init__(self, session: Session) -> None:
+        self.customers = CustomerRepository(session)
+        self.products = ProductRepository(session)
+        self.orders = OrderRepository(session)
+
+    def place(self, user_id: str, lines: Iterable[RequestedLine]) -> Order:
+        """Create an order at today's prices; every product must exist and be active."""
+        quantities = merge_lines(lines)
+        products = self.products.active_by_external_ids(quantities)
+        missing = [product_id for product_id in quantities if product_id not in products]
+        if missing:
+            raise NotFound(f"Products not found or not active: {', '.join(missing)}.")
+        customer = self.customers.get_or_create(user_id)
+        order = Order(customer_id=customer.id, items=_order_items(quantities, products))
+        return self.orders.add(order)
+
+    def delete(self, user_id: str, order_id: int) -> None:
+        """Soft-delete the caller's order; anyone else's answers as if it did not exist."""
+        customer = self.customers.find(user_id)
+        order = self.orders.get_for_customer(order_id, customer.id) if customer else None
+        if order is None:
+            raise NotFound(f"Order {order_id} was not found.")
+        order.is_soft_deleted = True
+
+
+def _order_items(quantities: Mapping[str, int], products: Mapping[str, Product]) -> list[OrderItem]:
+    return [
+        OrderItem(product=products[product_id], quantity=quantity, unit_price=products[product_id].price)
+        for product_id, quantity in quantities.items()
+    ]

@@ -1,0 +1,7 @@
+"""Imports every API's tables so that `Base.metadata` is complete for Alembic and tests."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import models.order_accept.tables  # noqa: F401
