@@ -72,8 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate(settings)
     if args.command in ("load-demo", "setup"):
         loaded = load_demo(settings)
-        print(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data: database not empty, left as is",
-              file=sys.stderr)
+        print(
+            f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data: database not empty, left as is",
+            file=sys.stderr,
+        )
     if args.command == "demo-credentials":
         print(json.dumps(demo_credentials(settings), indent=2))
     return 0

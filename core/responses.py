@@ -18,4 +18,7 @@ def json_body(body: Any, status: int = 200, headers: dict[str, str] | None = Non
 
 
 def no_content() -> flask.Response:
-    return flask.Response(status=204)
+    """A 204 with no body and so no Content-Type (Flask would otherwise add text/html)."""
+    response = flask.Response(status=204)
+    del response.headers["Content-Type"]
+    return response

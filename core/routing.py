@@ -25,8 +25,9 @@ class UntypedRoutingAPI(RoutingAPI):
 
 
 class UntypedRoutingMiddleware(RoutingMiddleware):
-    def add_api(self, specification: Any, base_path: str | None = None, arguments: dict[str, Any] | None = None,
-                **kwargs: Any) -> None:
+    def add_api(
+        self, specification: Any, base_path: str | None = None, arguments: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         api = UntypedRoutingAPI(specification, base_path=base_path, arguments=arguments, next_app=self.app, **kwargs)
         for route in self.router.routes:
             if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:

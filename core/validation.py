@@ -8,14 +8,14 @@ subclasses keep Connexion's schemas and strictness and only change how errors ar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from connexion.datastructures import MediaTypeDict
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import relevance
 
@@ -37,8 +37,8 @@ def field_path(parts: Iterable[str | int]) -> str:
 
 def describe(error: ValidationError) -> str:
     """A sentence a person can act on, for the common JSON Schema keywords."""
-    value = error.validator_value
-    messages = {
+    value: Any = error.validator_value
+    messages: dict[str, Callable[[], str]] = {
         "type": lambda: f"Must be of type {_one_of(value)}.",
         "minimum": lambda: f"Must be greater than or equal to {value}.",
         "maximum": lambda: f"Must be less than or equal to {value}.",
@@ -65,11 +65,13 @@ def collect(errors: Iterable[ValidationError], prefix: Sequence[str | int] = ())
     for error in sorted(errors, key=relevance):
         path = [*prefix, *error.absolute_path]
         if error.validator == "required" and isinstance(error.instance, dict):
-            for name in error.validator_value:
+            required: Any = error.validator_value
+            for name in required:
                 if name not in error.instance:
                     result.setdefault(field_path([*path, name]), []).append("This field is required.")
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = set(error.schema.get("properties", {}))
+            schema: Any = error.schema
+            known = set(schema.get("properties", {}))
             for name in error.instance:
                 if name not in known:
                     result.setdefault(field_path([*path, name]), []).append("Unknown property.")
@@ -130,7 +132,7 @@ class FieldJSONBodyValidator(JSONRequestBodyValidator):
     """Validates JSON bodies, reporting every invalid field by its path."""
 
     @property
-    def _validator(self) -> Draft4Validator:
+    def _validator(self) -> Any:
         return self._compiled
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 
-class UtcDateTime(fields.Field):
+class UtcDateTime(fields.Field[datetime]):
     """ISO 8601 in UTC with milliseconds and `Z`, as .NET clients write it."""
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

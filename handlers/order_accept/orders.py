@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.database import current_session
 import flask
 
+from core.database import current_session
 from core.problems import Forbidden
 from core.responses import json_body, no_content
 from handlers.order_accept.dto import order_dto, orders_dto, page

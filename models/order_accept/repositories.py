@@ -21,19 +21,19 @@ class ProductRepository:
         """Active, non-deleted products ordered by name, and how many there are in all."""
         total = self.session.scalar(select(func.count()).select_from(Product).where(*_LISTED)) or 0
         items = self.session.scalars(
-            select(Product).where(*_LISTED).order_by(Product.name, Product.external_product_id).offset(offset).limit(size)
+            select(Product)
+            .where(*_LISTED)
+            .order_by(Product.name, Product.external_product_id)
+            .offset(offset)
+            .limit(size)
         ).all()
         return items, total
 
     def get_active(self, external_product_id: str) -> Product | None:
-        return self.session.scalar(
-            select(Product).where(Product.external_product_id == external_product_id, *_LISTED)
-        )
+        return self.session.scalar(select(Product).where(Product.external_product_id == external_product_id, *_LISTED))
 
     def active_by_external_ids(self, external_ids: Collection[str]) -> dict[str, Product]:
-        products = self.session.scalars(
-            select(Product).where(Product.external_product_id.in_(external_ids), *_LISTED)
-        )
+        products = self.session.scalars(select(Product).where(Product.external_product_id.in_(external_ids), *_LISTED))
         return {product.external_product_id: product for product in products}
 
 

@@ -52,9 +52,7 @@ class Customer(Timestamps, Base):
 
 class Order(Timestamps, Base):
     __tablename__ = "order_accept_orders"
-    __table_args__ = (
-        Index("ix_order_accept_orders_listing", "customer_id", "is_soft_deleted", "created_at", "id"),
-    )
+    __table_args__ = (Index("ix_order_accept_orders_listing", "customer_id", "is_soft_deleted", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("order_accept_customers.id"))
@@ -64,7 +62,7 @@ class Order(Timestamps, Base):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order",
         order_by="OrderItem.id",
-        primaryjoin="and_(Order.id == OrderItem.order_id, OrderItem.is_soft_deleted == False)",  # noqa: E712
+        primaryjoin="and_(Order.id == OrderItem.order_id, OrderItem.is_soft_deleted == False)",
         cascade="all, delete-orphan",
     )
 

@@ -1,0 +1,87 @@
+"""Shared fixtures: one migrated database with demo data per run, the app on top of it, tokens.
+
+`DATABASE_URL` picks the database (PostgreSQL in CI); otherwise a fresh SQLite file.
+Tests isolate themselves by acting as fresh customers, so the demo catalogue stays shared.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import connexion
+import pytest
+from starlette.testclient import TestClient
+
+from core.cli import load_demo, migrate
+from core.config import JWTSettings, Settings
+from core.factory import create_app
+from core.jwt_bearer import issue_token
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    instance = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    return Settings(
+        database_url=url,
+        instance_dir=instance,
+        validate_responses=True,
+        order_accept_jwt=JWTSettings(secret=TEST_SECRET),
+    )
+
+
+@pytest.fixture(scope="session")
+def database(settings: Settings) -> Settings:
+    migrate(settings)
+    load_demo(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def app(database: Settings) -> connexion.FlaskApp:
+    return create_app(database)
+
+
+@pytest.fixture(scope="session")
+def client(app: connexion.FlaskApp) -> Iterator[TestClient]:
+    with app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_token(settings: Settings) -> TokenFactory:
+    """Mint an Order-Accept token with the given claims (a `sub` unless told otherwise)."""
+
+    def make(ttl_seconds: int = 600, **claims: Any) -> str:
+        return issue_token(settings.order_accept_jwt, claims, ttl_seconds)
+
+    return make
+
+
+@pytest.fixture
+def user_id() -> str:
+    return f"test-user-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def auth(make_token: TokenFactory, user_id: str) -> dict[str, str]:
+    """Headers of a fresh customer, new to the service."""
+    return {"Authorization": f"Bearer {make_token(sub=user_id)}"}
+
+
+@pytest.fixture
+def other_auth(make_token: TokenFactory) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(sub=f'other-{uuid.uuid4()}')}"}
+
+
+@pytest.fixture
+def spec_dir(settings: Settings) -> Path:
+    return settings.spec_dir
