@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 PROBLEM_JSON = "application/problem+json"
 
 
-def assert_problem(response: httpx.Response, status: int, **expected: Any) -> dict[str, Any]:
+def assert_problem(response: httpx2.Response, status: int, **expected: Any) -> dict[str, Any]:
     """The response is a ProblemDetails with this status, whose traceId is the request id."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
