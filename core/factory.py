@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import connexion
@@ -22,17 +24,25 @@ from core.validation import field_validator_map
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     """Build the ASGI app; nothing is built at import time, so tests can pass their own settings."""
     settings = settings or Settings.from_env()
-    app = connexion.FlaskApp(__name__, specification_dir=settings.spec_dir, middlewares=middlewares())
+    database = Database(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = connexion.FlaskApp(
+        __name__, specification_dir=settings.spec_dir, middlewares=middlewares(), lifespan=lifespan
+    )
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
 
-    database = Database(settings.database_url)
     bind_request_sessions(app.app, database)
     app.app.config["SETTINGS"] = settings
 
     dispatcher = ProblemDispatcher()
     for mount in mounted(settings):
         _add_api(app, mount, settings)
-        dispatcher.register(mount.prefix, mount.renderer())
+        dispatcher.register(mount.prefix, mount.renderer(), mount.document(settings)["paths"])
     for raised in (connexion.ProblemException, HTTPException, Exception):
         app.add_error_handler(raised, dispatcher)
     return app

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from core.config import Settings
 from core.problems import Renderer
 
@@ -26,6 +28,10 @@ class Mount:
 
     def spec_path(self, settings: Settings) -> Path:
         return settings.spec_dir / self.spec
+
+    def document(self, settings: Settings) -> dict[str, Any]:
+        document: dict[str, Any] = yaml.safe_load(self.spec_path(settings).read_text())
+        return document
 
     def is_available(self, settings: Settings) -> bool:
         return self.spec_path(settings).exists() and importlib.util.find_spec(self.handlers) is not None

@@ -11,8 +11,9 @@ from __future__ import annotations
 import http
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -112,25 +113,57 @@ def render_rfc9457(problem: Problem, request: ConnexionRequest) -> ConnexionResp
     return problem_response(problem.status, body, problem.headers)
 
 
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_TEMPLATE_PARAMETER = re.compile(r"\\{[^/]+?\\}")
+
+
+class AllowedMethods:
+    """The methods a spec documents for each of its paths, for the `Allow` header of a 405."""
+
+    def __init__(self, prefix: str, paths: Mapping[str, Mapping[str, object]]) -> None:
+        self._templates = [
+            (
+                re.compile("^" + _TEMPLATE_PARAMETER.sub("[^/]+", re.escape(prefix + template)) + "$"),
+                ", ".join(method.upper() for method in _HTTP_METHODS if method in item),
+            )
+            for template, item in paths.items()
+        ]
+
+    def for_path(self, path: str) -> str | None:
+        return next((allowed for pattern, allowed in self._templates if pattern.match(path)), None)
+
+
+@dataclass(frozen=True)
+class _Api:
+    prefix: str
+    renderer: Renderer
+    allowed: AllowedMethods
+
+
 class ProblemDispatcher:
     """Chooses the renderer by the longest mounted prefix that the request path falls under."""
 
     def __init__(self, fallback: Renderer = render_rfc9457) -> None:
-        self._renderers: list[tuple[str, Renderer]] = []
+        self._apis: list[_Api] = []
         self._fallback = fallback
 
-    def register(self, prefix: str, renderer: Renderer) -> None:
-        self._renderers.append((prefix.rstrip("/"), renderer))
-        self._renderers.sort(key=lambda item: len(item[0]), reverse=True)
+    def register(self, prefix: str, renderer: Renderer, paths: Mapping[str, Mapping[str, object]]) -> None:
+        prefix = prefix.rstrip("/")
+        self._apis.append(_Api(prefix, renderer, AllowedMethods(prefix, paths)))
+        self._apis.sort(key=lambda api: len(api.prefix), reverse=True)
 
-    def renderer_for(self, path: str) -> Renderer:
-        for prefix, renderer in self._renderers:
-            if path == prefix or path.startswith(prefix + "/"):
-                return renderer
-        return self._fallback
+    def api_for(self, path: str) -> _Api | None:
+        return next((api for api in self._apis if path == api.prefix or path.startswith(api.prefix + "/")), None)
 
     async def __call__(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         problem = problem_from_exception(exc)
         if problem.status >= 500:
             logger.error("unhandled error (request %s)", current_request_id(), exc_info=exc)
-        return self.renderer_for(request.url.path)(problem, request)
+        api = self.api_for(request.url.path)
+        if api is None:
+            return self._fallback(problem, request)
+        if problem.status == 405:
+            allowed = api.allowed.for_path(request.url.path)
+            if allowed:
+                problem = replace(problem, headers={**problem.headers, "Allow": allowed})
+        return api.renderer(problem, request)

@@ -16,12 +16,27 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import relevance
 
 from core.problems import FieldErrors, ValidationFailed
 
 BODY_ROOT = "$"
+
+# JSON Schema's format checker knows no integer widths; OpenAPI's int32 and int64 are bounds.
+FORMAT_CHECKER = FormatChecker(Draft4Validator.FORMAT_CHECKER.checkers)
+_INTEGER_BOUNDS = {"int32": 2**31, "int64": 2**63}
+
+
+def _within(bound: int) -> Callable[[object], bool]:
+    def check(value: object) -> bool:
+        return not isinstance(value, int) or isinstance(value, bool) or -bound <= value < bound
+
+    return check
+
+
+for _name, _bound in _INTEGER_BOUNDS.items():
+    FORMAT_CHECKER.checks(_name)(_within(_bound))
 
 
 def field_path(parts: Iterable[str | int]) -> str:
@@ -86,9 +101,7 @@ class FieldParameterValidator(ParameterValidator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._validators = {
-            (param["in"], param["name"]): Draft4Validator(
-                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
-            )
+            (param["in"], param["name"]): Draft4Validator(param.get("schema", param), format_checker=FORMAT_CHECKER)
             for params in self.parameters.values()
             for param in params
         }
@@ -137,7 +150,7 @@ class FieldJSONBodyValidator(JSONRequestBodyValidator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._compiled = Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        self._compiled = Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])

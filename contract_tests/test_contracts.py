@@ -1,0 +1,63 @@
+"""Schemathesis over every operation of every mounted spec, in-process against the ASGI app.
+
+For each API: one stateless test per operation (examples, coverage and fuzzing phases with
+positive and negative data) and one stateful test that follows the spec's links, so that
+`use_after_free` and `ensure_resource_availability` have a history to check. Every built-in
+check runs, `ignored_auth` included, with credentials supplied the way a client would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from contract_tests import harness
+
+COMMON: dict[str, Any] = {"database": None, "deadline": None, "suppress_health_check": list(HealthCheck)}
+
+
+def load_schema(prefix: str, identity: harness.Identity) -> Any:
+    schema = schemathesis.openapi.from_asgi(f"{prefix}/openapi.json", harness.app())
+    schema.config.seed = harness.SEED
+    schema.config.generation.update(modes=list(schemathesis.GenerationMode), max_examples=harness.EXAMPLES)
+
+    @schema.auth(refresh_interval=None)
+    class ClientCredentials:
+        def get(self, case: Any, context: Any) -> str:
+            return identity.authorization
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": data}
+
+    return schema
+
+
+def stateless_test(schema: Any) -> Any:
+    @schema.parametrize()
+    @settings(max_examples=harness.EXAMPLES, **COMMON)
+    def test(case: Any) -> None:
+        case.call_and_validate()
+
+    return test
+
+
+def stateful_test(schema: Any, identity: harness.Identity) -> Any:
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            identity.renew()
+
+    case = hypothesis.seed(harness.SEED)(Workflow).TestCase
+    case.settings = settings(
+        case.settings, max_examples=harness.EXAMPLES, stateful_step_count=harness.STATEFUL_STEPS, **COMMON
+    )
+    return case
+
+
+for _mount in harness.mounts():
+    _identity = harness.IDENTITIES[_mount.name](harness.settings())
+    _schema = load_schema(_mount.prefix, _identity)
+    globals()[f"test_{_mount.name}_operations"] = stateless_test(_schema)
+    globals()[f"Test{_mount.name.title().replace('_', '')}Workflows"] = stateful_test(_schema, _identity)
