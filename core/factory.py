@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import connexion
+import flask
+import werkzeug.exceptions
 from connexion.middleware import MiddlewarePosition
+from connexion.middleware.routing import ROUTING_CONTEXT
 from connexion.options import SwaggerUIOptions
 from starlette.exceptions import HTTPException
 
@@ -37,6 +40,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
 
     bind_request_sessions(app.app, database)
+    app.app.before_request(_only_routed_requests)
     app.app.config["SETTINGS"] = settings
 
     dispatcher = ProblemDispatcher()
@@ -46,6 +50,18 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     for raised in (connexion.ProblemException, HTTPException, Exception):
         app.add_error_handler(raised, dispatcher)
     return app
+
+
+def _only_routed_requests() -> None:
+    """Refuse what Connexion's router did not match, even where Flask's own router would.
+
+    The two routers disagree at the edges (Starlette's `$` also matches before a trailing
+    newline, so `/products/x%0A` reaches Flask), and a handler reached without Connexion's
+    operation context would fail with a 500 instead of a 404.
+    """
+    scope = flask.request.environ.get("asgi.scope", {})
+    if scope.get("extensions", {}).get(ROUTING_CONTEXT, {}).get("operation_id") is None:
+        raise werkzeug.exceptions.NotFound()
 
 
 def mounted(settings: Settings) -> list[Mount]:

@@ -138,3 +138,12 @@ class TestOneTransactionPerRequest:
         with database.sessions() as session:
             assert session.scalar(select(Customer).where(Customer.external_customer_id == user_id)) is None
         database.dispose()
+
+
+class TestRoutersAgree:
+    def test_a_path_connexion_does_not_route_never_reaches_a_handler(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        response = client.get("/order-accept/api/products/AZ-700%0A", headers=auth)
+
+        assert_problem(response, 404, title="Not Found")
