@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -31,6 +31,13 @@ class OrderService:
         self.customers = CustomerRepository(session)
         self.products = ProductRepository(session)
         self.orders = OrderRepository(session)
+
+    def list_for(self, user_id: str, offset: int, size: int) -> tuple[Sequence[Order], int]:
+        """The caller's live orders, newest first; a customer not seen before has none."""
+        customer = self.customers.find(user_id)
+        if customer is None:
+            return [], 0
+        return self.orders.page_for_customer(customer.id, offset, size)
 
     def place(self, user_id: str, lines: Iterable[RequestedLine]) -> Order:
         """Create an order at today's prices; every product must exist and be active."""
