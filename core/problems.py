@@ -75,6 +75,10 @@ class NotFound(ApiProblem):
     status_code = 404
 
 
+class Conflict(ApiProblem):
+    status_code = 409
+
+
 def problem_from_exception(exc: Exception) -> Problem:
     """Normalise whatever was raised into a `Problem`."""
     if isinstance(exc, ApiProblem):

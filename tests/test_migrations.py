@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from core.cli import alembic_config
 from core.config import Settings
 from core.database import Base, Database
 from models.registry import import_all_models
@@ -18,3 +22,11 @@ def test_migrated_schema_matches_the_models(database: Settings) -> None:
     engine.dispose()
 
     assert differences == []
+
+
+def test_migrations_downgrade_and_upgrade_again(settings: Settings, tmp_path: Path) -> None:
+    config = alembic_config(f"sqlite:///{tmp_path / 'roundtrip.db'}")
+
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")

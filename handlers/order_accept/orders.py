@@ -29,7 +29,8 @@ def create_order(user: str | None, body: dict[str, Any]) -> tuple[Any, int, dict
     """Place an order for the caller."""
     user_id = _require_user(user)
     lines = [RequestedLine(item["productId"], item["quantity"]) for item in body["items"]]
-    order = OrderService(current_session()).place(user_id, lines)
+    idempotency_key = flask.request.headers.get("Idempotency-Key")
+    order = OrderService(current_session()).place(user_id, lines, idempotency_key)
     return json_body(order_dto.dump(order), 201, {"Location": f"{flask.request.path}/{order.id}"})
 
 

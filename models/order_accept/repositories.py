@@ -86,6 +86,10 @@ class OrderRepository:
             )
         )
 
+    def find_by_idempotency_key(self, customer_id: int, key: str) -> Order | None:
+        """The order a customer created with this key, deleted or not."""
+        return self.session.scalar(select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key))
+
     def add(self, order: Order) -> Order:
         self.session.add(order)
         self.session.flush()

@@ -6,7 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base
@@ -52,12 +63,18 @@ class Customer(Timestamps, Base):
 
 class Order(Timestamps, Base):
     __tablename__ = "order_accept_orders"
-    __table_args__ = (Index("ix_order_accept_orders_listing", "customer_id", "is_soft_deleted", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_order_accept_orders_listing", "customer_id", "is_soft_deleted", "created_at", "id"),
+        UniqueConstraint("customer_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("order_accept_customers.id"))
     correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4, unique=True)
     is_soft_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the client sent an Idempotency-Key; the fingerprint identifies the request's lines.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.config import Settings
 from core.database import Database
+from core.problems import Conflict
 from models.order_accept.ordering import OrderService, RequestedLine
 from models.order_accept.repositories import CustomerRepository
 from models.order_accept.tables import Customer, Order
@@ -56,3 +57,27 @@ def test_concurrent_orders_all_land_with_distinct_ids(db: Database) -> None:
         assert customer is not None
         stored = session.scalar(select(func.count()).where(Order.customer_id == customer.id))
     assert len(set(ids)) == len(ids) == stored
+
+
+def test_concurrent_requests_with_one_idempotency_key_create_one_order(db: Database) -> None:
+    external_id = f"concurrent-{uuid.uuid4()}"
+    with db.sessions.begin() as session:
+        CustomerRepository(session).get_or_create(external_id)
+
+    def place(_: int) -> int | str:
+        try:
+            with db.sessions.begin() as session:
+                return OrderService(session).place(external_id, [RequestedLine("CKA", 1)], "same-key").id
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        outcomes = list(pool.map(place, range(WORKERS * 2)))
+
+    order_ids = {outcome for outcome in outcomes if outcome != "conflict"}
+    with db.sessions() as session:
+        customer = CustomerRepository(session).find(external_id)
+        assert customer is not None
+        stored = session.scalar(select(func.count()).where(Order.customer_id == customer.id))
+    assert len(order_ids) == 1
+    assert stored == 1

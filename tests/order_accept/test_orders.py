@@ -133,6 +133,54 @@ class TestCreateOrder:
         assert_problem(response, 415, title="Unsupported Media Type")
 
 
+class TestIdempotentCreation:
+    def test_a_retry_returns_the_first_order_and_creates_nothing(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        headers = {**auth, "Idempotency-Key": "retry-1"}
+        first = client.post(ORDERS, json=order_lines(("AZ-700", 1), ("CKA", 2)), headers=headers)
+
+        retry = client.post(ORDERS, json=order_lines(("CKA", 2), ("AZ-700", 1)), headers=headers)
+
+        assert (first.status_code, retry.status_code) == (201, 201)
+        assert retry.json() == first.json()
+        assert retry.headers["location"] == first.headers["location"]
+        assert client.get(ORDERS, headers=auth).json()["total"] == 1
+
+    def test_the_same_key_for_other_lines_is_a_conflict(self, client: TestClient, auth: dict[str, str]) -> None:
+        headers = {**auth, "Idempotency-Key": "retry-2"}
+        client.post(ORDERS, json=order_lines(("AZ-700", 1)), headers=headers)
+
+        response = client.post(ORDERS, json=order_lines(("AZ-700", 2)), headers=headers)
+
+        assert_problem(
+            response, 409, title="Conflict", detail="The Idempotency-Key was already used for a different order."
+        )
+
+    def test_the_key_of_a_deleted_order_is_a_conflict(self, client: TestClient, auth: dict[str, str]) -> None:
+        headers = {**auth, "Idempotency-Key": "retry-3"}
+        order = client.post(ORDERS, json=order_lines(("AZ-700", 1)), headers=headers).json()
+        client.delete(f"{ORDERS}/{order['id']}", headers=auth)
+
+        assert_problem(client.post(ORDERS, json=order_lines(("AZ-700", 1)), headers=headers), 409)
+
+    def test_keys_belong_to_one_customer(
+        self, client: TestClient, auth: dict[str, str], other_auth: dict[str, str]
+    ) -> None:
+        mine = client.post(ORDERS, json=order_lines(("CKA", 1)), headers={**auth, "Idempotency-Key": "shared"})
+        theirs = client.post(ORDERS, json=order_lines(("CKA", 1)), headers={**other_auth, "Idempotency-Key": "shared"})
+
+        assert (mine.status_code, theirs.status_code) == (201, 201)
+        assert mine.json()["id"] != theirs.json()["id"]
+
+    @pytest.mark.parametrize("key", ["", "has space", "x" * 256])
+    def test_a_malformed_key_is_a_validation_problem(self, client: TestClient, auth: dict[str, str], key: str) -> None:
+        response = client.post(ORDERS, json=order_lines(("CKA", 1)), headers={**auth, "Idempotency-Key": key})
+
+        body = assert_problem(response, 400)
+        assert list(body["errors"]) == ["Idempotency-Key"]
+
+
 class TestListOrders:
     def test_a_new_customer_has_no_orders(self, client: TestClient, auth: dict[str, str]) -> None:
         response = client.get(ORDERS, headers=auth)
