@@ -46,7 +46,7 @@ contract: install ## Run only the Schemathesis contract tests
 	CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/pytest contract_tests
 
 fuzz: install ## Fuzz every operation with many more examples
-	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest contract_tests -p no:randomly
+	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest contract_tests
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
