@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 500
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup migrate demo-data demo-credentials test contract fuzz lint format reset-db
+.PHONY: help install run setup migrate demo-data demo-credentials test contract fuzz lint lint-specs sdks format reset-db
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+lint-specs: install ## Validate every spec (openapi-spec-validator) and lint it (Spectral, spectral:oas; needs npx)
+	BIN=$(BIN) scripts/lint-specs
+
+sdks: install ## Generate and import a Python client for every spec into build/sdks/
+	BIN=$(BIN) scripts/generate-sdks
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
