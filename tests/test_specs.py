@@ -25,20 +25,31 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-def examples(node: Any, pointer: str = "") -> Iterator[tuple[str, str, Any]]:
+def examples(node: Any, pointer: str = "", root: Any = None) -> Iterator[tuple[str, str, Any]]:
     """(pointer of the schema, where the example is, the example) for every example in the document."""
+    root = node if root is None else root
     if isinstance(node, dict):
         if "example" in node and isinstance(node.get("schema"), dict):
             yield f"{pointer}/schema", f"{pointer}/example", node["example"]
         elif "example" in node and _is_schema(pointer):
             yield pointer, f"{pointer}/example", node["example"]
         for name, example in (node.get("examples") or {}).items() if "schema" in node else []:
+            if "$ref" in example:  # a shared example under components/examples
+                example = _resolve(root, example["$ref"])
             yield f"{pointer}/schema", f"{pointer}/examples/{name}", example.get("value")
         for key, value in node.items():
-            yield from examples(value, f"{pointer}/{_escape(key)}")
+            yield from examples(value, f"{pointer}/{_escape(key)}", root)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from examples(value, f"{pointer}/{index}")
+            yield from examples(value, f"{pointer}/{index}", root)
+
+
+def _resolve(root: Any, ref: str) -> Any:
+    """The node a local `$ref` (`#/components/examples/Name`) points at."""
+    node = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
 
 
 def _is_schema(pointer: str) -> bool:
