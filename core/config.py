@@ -75,6 +75,7 @@ class Settings:
     instance_dir: Path
     spec_dir: Path = PROJECT_ROOT / "specs"
     validate_responses: bool = False
+    request_path: str = "fast"  # "fast" (core.fast_path) or "stock" Connexion FlaskApp
     order_accept_jwt: JWTSettings = field(default_factory=JWTSettings)
 
     @classmethod
@@ -87,5 +88,6 @@ class Settings:
             instance_dir=instance_dir,
             spec_dir=Path(env.get("SPEC_DIR") or PROJECT_ROOT / "specs"),
             validate_responses=_flag(env.get("VALIDATE_RESPONSES")),
+            request_path=env.get("REQUEST_PATH") or "fast",
             order_accept_jwt=JWTSettings.from_env("ORDER_ACCEPT", env, instance_dir),
         )

@@ -1,8 +1,6 @@
-"""Engine construction and the one-session-per-request unit of work.
+"""Engine construction, the declarative base, and the session factory.
 
-Each HTTP request gets one SQLAlchemy session, opened on first use. It is committed
-after a successful response is built (so a failed commit still turns into a 500) and
-rolled back otherwise; either way it is closed when the request ends.
+Sessions are opened per operation call by core.unit_of_work.
 """
 
 from __future__ import annotations
@@ -10,13 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import flask
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-_SESSION_KEY = "db_session"
-
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,38 +56,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def bind_request_sessions(app: flask.Flask, database: Database) -> None:
-    """Give every request of `app` its own session, committed or rolled back at its end."""
-    app.extensions["database"] = database
-
-    @app.after_request
-    def _commit(response: flask.Response) -> flask.Response:
-        session: Session | None = flask.g.pop(_SESSION_KEY, None)
-        if session is not None:
-            try:
-                if response.status_code < 400:
-                    session.commit()
-                else:
-                    session.rollback()
-            finally:
-                session.close()
-        return response
-
-    @app.teardown_request
-    def _close(_exc: BaseException | None) -> None:
-        session: Session | None = flask.g.pop(_SESSION_KEY, None)
-        if session is not None:
-            session.rollback()
-            session.close()
-
-
-def current_session() -> Session:
-    """The session of the request being served."""
-    session: Session | None = flask.g.get(_SESSION_KEY)
-    if session is None:
-        database: Database = flask.current_app.extensions["database"]
-        session = database.sessions()
-        setattr(flask.g, _SESSION_KEY, session)
-    return session

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
+from connexion.lifecycle import ConnexionResponse
 
 JSON = "application/json"
 
@@ -17,8 +17,6 @@ def json_body(body: Any, status: int = 200, headers: dict[str, str] | None = Non
     return body, status, {"Content-Type": JSON, **(headers or {})}
 
 
-def no_content() -> flask.Response:
-    """A 204 with no body and so no Content-Type (Flask would otherwise add text/html)."""
-    response = flask.Response(status=204)
-    del response.headers["Content-Type"]
-    return response
+def no_content() -> ConnexionResponse:
+    """A 204: no body, and so no Content-Type."""
+    return ConnexionResponse(status_code=204)

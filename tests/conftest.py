@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import connexion
 import pytest
 from starlette.testclient import TestClient
 
 from core.cli import load_demo, migrate
 from core.config import JWTSettings, Settings
-from core.factory import create_app
+from core.factory import REQUEST_PATHS, App, create_app
 from core.jwt_bearer import issue_token
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -45,13 +45,14 @@ def database(settings: Settings) -> Settings:
     return settings
 
 
-@pytest.fixture(scope="session")
-def app(database: Settings) -> connexion.FlaskApp:
-    return create_app(database)
+@pytest.fixture(scope="session", params=REQUEST_PATHS)
+def app(database: Settings, request: pytest.FixtureRequest) -> App:
+    """The app on each request path: every HTTP test proves both behave the same."""
+    return create_app(replace(database, request_path=request.param))
 
 
 @pytest.fixture(scope="session")
-def client(app: connexion.FlaskApp) -> Iterator[TestClient]:
+def client(app: App) -> Iterator[TestClient]:
     with app.test_client() as test_client:
         yield test_client
 

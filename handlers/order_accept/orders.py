@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
+from connexion import request
+from connexion.lifecycle import ConnexionResponse
 
-from core.database import current_session
 from core.problems import Forbidden
 from core.responses import json_body, no_content
+from core.unit_of_work import current_session
 from handlers.order_accept.dto import order_dto, orders_dto, page
 from models.order_accept.ordering import OrderService, RequestedLine
 
@@ -29,12 +30,12 @@ def create_order(user: str | None, body: dict[str, Any]) -> tuple[Any, int, dict
     """Place an order for the caller."""
     user_id = _require_user(user)
     lines = [RequestedLine(item["productId"], item["quantity"]) for item in body["items"]]
-    idempotency_key = flask.request.headers.get("Idempotency-Key")
+    idempotency_key = request.headers.get("Idempotency-Key")
     order = OrderService(current_session()).place(user_id, lines, idempotency_key)
-    return json_body(order_dto.dump(order), 201, {"Location": f"{flask.request.path}/{order.id}"})
+    return json_body(order_dto.dump(order), 201, {"Location": f"{request.url.path}/{order.id}"})
 
 
-def delete_order(user: str | None, id: int) -> flask.Response:  # noqa: A002 - the spec names it `id`
+def delete_order(user: str | None, id: int) -> ConnexionResponse:  # noqa: A002 - the spec names it `id`
     """Soft-delete one of the caller's orders."""
     OrderService(current_session()).delete(_require_user(user), id)
     return no_content()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.database import current_session
 from core.problems import NotFound
 from core.responses import json_body
+from core.unit_of_work import current_session
 from handlers.order_accept.dto import page, product_dto, products_dto
 from models.order_accept.repositories import ProductRepository
 
