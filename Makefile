@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 500
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup migrate demo-data demo-credentials test contract fuzz lint lint-specs sdks format reset-db
+.PHONY: help install run setup migrate demo-data demo-credentials test contract fuzz bench lint lint-specs sdks format reset-db
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ lint-specs: install ## Validate every spec (openapi-spec-validator) and lint it 
 
 sdks: install ## Generate and import a Python client for every spec into build/sdks/
 	BIN=$(BIN) scripts/generate-sdks
+
+bench: install ## Compare the request path with stock Connexion and bare Flask (one worker each)
+	$(BIN)/python scripts/bench
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
