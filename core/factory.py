@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from core.config import Settings
 from core.database import Database
-from core.fast_path import fast_validator_map, inline
+from core.fast_path import FastApp, fast_validator_map, inline
 from core.mounts import MOUNTS, Mount
 from core.problems import ProblemDispatcher
 from core.request_context import RequestContextMiddleware
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> App:
     }
     app: App
     if settings.request_path == "fast":
-        app = connexion.AsyncApp(__name__, **options)
+        app = FastApp(__name__, **options)
 
         def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
             return inline(transactional(handler, database))

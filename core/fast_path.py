@@ -5,7 +5,8 @@ and back, and validates bodies with the pure-Python jsonschema package. This pat
 Connexion's routing, security and validation middleware exactly as they are and changes
 three things:
 
-1. The app is a `connexion.AsyncApp`, so no WSGI bridge and no Flask dispatch.
+1. The app is a `connexion.AsyncApp`, so no WSGI bridge and no Flask dispatch; each
+   operation's decorated handler is built once instead of on every request.
 2. Handlers (plain functions doing short database work) are wrapped in a coroutine that
    calls them inline instead of in a thread pool. A worker therefore runs one handler at a
    time; while a handler runs, the worker's other connections wait. Scale with workers
@@ -24,12 +25,49 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import connexion
 import jsonschema_rs
+from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.context import receive, scope
 from connexion.datastructures import MediaTypeDict
+from connexion.decorators import StarletteDecorator
 
-from core.validation import FieldJSONBodyValidator, field_validator_map
+from core.validation import FieldJSONBodyValidator, compiled, field_validator_map
 
 _INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+class _DecorateOnce(StarletteDecorator):
+    """Connexion's decorator, but wrapping the handler once rather than on every request."""
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        decorated = self.decorate(function)
+
+        @functools.wraps(function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request = self.framework.get_request(uri_parser=self.uri_parser, scope=scope, receive=receive)
+            return await decorated(request)
+
+        return wrapper
+
+
+class _Operation(AsyncOperation):
+    @functools.cached_property
+    def fn(self) -> Callable[..., Any]:
+        return _DecorateOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+
+
+class _Api(AsyncApi):
+    def make_operation(self, operation: Any) -> AsyncOperation:
+        return _Operation.from_operation(operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+
+
+class FastApp(connexion.AsyncApp):
+    """Connexion's AsyncApp, with each operation's decorated handler built once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._middleware_app.api_cls = _Api
 
 
 def inline(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,12 +105,16 @@ class RustJSONBodyValidator(FieldJSONBodyValidator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._rust = jsonschema_rs.Draft4Validator(to_json_schema(self._schema))
+        self._rust = compiled(self._schema, _rust_validator)
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is not None and self._rust.is_valid(body):
             return None
         return super()._validate(body)
+
+
+def _rust_validator(schema: dict[str, Any], format_checker: Any) -> Any:
+    return jsonschema_rs.Draft4Validator(to_json_schema(schema))
 
 
 def fast_validator_map() -> dict[str, Any]:

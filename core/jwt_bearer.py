@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from connexion.security import BearerSecurityHandler
+from connexion.security import NO_VALUE, BearerSecurityHandler
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
@@ -57,12 +58,21 @@ def user_id_from_claims(claims: dict[str, Any]) -> str | None:
 
 
 class JWTVerifier:
-    """Verifies a compact JWS and returns its claims, or raises `Unauthorized`."""
+    """Verifies a compact JWS and returns its claims, or raises `Unauthorized`.
+
+    A client sends the same token with every request, so a token whose signature has been
+    verified is remembered (a bounded, per-process cache keyed by the whole token); its
+    time-bound claims are still checked on every use.
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(self, settings: JWTSettings, now: Callable[[], int] | None = None) -> None:
         self.settings = settings
         self.key = load_verifying_key(settings)
         self._now = now or (lambda: int(time.time()))
+        self._registry = self._claims_registry()
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def _claims_registry(self) -> JWTClaimsRegistry:
         options: dict[str, Any] = {"exp": {"essential": True}}
@@ -73,14 +83,25 @@ class JWTVerifier:
         return JWTClaimsRegistry(now=self._now, leeway=self.settings.leeway_seconds, **options)
 
     def verify(self, token: str) -> dict[str, Any]:
+        claims = self._verified.get(token)
         try:
-            decoded = jwt.decode(token, self.key, algorithms=[self.settings.algorithm])
-            self._claims_registry().validate(decoded.claims)
+            if claims is None:
+                claims = dict(jwt.decode(token, self.key, algorithms=[self.settings.algorithm]).claims)
+                self._registry.validate(claims)
+                self._remember(token, claims)
+            else:
+                self._registry.validate(claims)
         except ExpiredTokenError as exc:
+            self._verified.pop(token, None)
             raise _unauthorized("The token has expired.", "invalid_token") from exc
         except (JoseError, ValueError, TypeError) as exc:
             raise _unauthorized("The token is not valid.", "invalid_token") from exc
-        return dict(decoded.claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        self._verified[token] = claims
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
 
 
 def issue_token(settings: JWTSettings, claims: dict[str, Any], ttl_seconds: int = 3600) -> str:
@@ -119,5 +140,14 @@ def bearer_security_handler(verifier: JWTVerifier) -> type[BearerSecurityHandler
     class JWTBearerHandler(BearerSecurityHandler):
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
             return token_info
+
+        def _get_verify_func(self, info: Callable[[str], dict[str, Any]]) -> Callable[[Any], Any]:
+            # Connexion's generic wrapper inspects the function's signature on every call;
+            # this one knows it and calls it directly.
+            def verify(request: Any) -> Any:
+                auth_type, token = self.get_auth_header_value(request)
+                return info(token) if auth_type == "bearer" else NO_VALUE
+
+            return verify
 
     return JWTBearerHandler

@@ -39,6 +39,23 @@ for _name, _bound in _INTEGER_BOUNDS.items():
     FORMAT_CHECKER.checks(_name)(_within(_bound))
 
 
+_COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
+
+
+def compiled(schema: dict[str, Any], make: Callable[..., Any]) -> Any:
+    """The validator `make` builds for `schema`, built once per schema.
+
+    Connexion creates its validators on every request; the schemas are the specification's
+    own long-lived dicts, so the compiled validator is kept beside them (the dict is held
+    too, so its id cannot be reused).
+    """
+    key = (id(schema), make)
+    entry = _COMPILED.get(key)
+    if entry is None:
+        entry = _COMPILED[key] = (schema, make(schema, format_checker=FORMAT_CHECKER))
+    return entry[1]
+
+
 def field_path(parts: Iterable[str | int]) -> str:
     """Render a JSON path as `items[0].quantity`; the body itself is `$`."""
     path = ""
@@ -101,7 +118,7 @@ class FieldParameterValidator(ParameterValidator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._validators = {
-            (param["in"], param["name"]): Draft4Validator(param.get("schema", param), format_checker=FORMAT_CHECKER)
+            (param["in"], param["name"]): compiled(param.get("schema", param), Draft4Validator)
             for params in self.parameters.values()
             for param in params
         }
@@ -150,7 +167,7 @@ class FieldJSONBodyValidator(JSONRequestBodyValidator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._compiled = Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        self._compiled = compiled(self._schema, Draft4RequestValidator)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])
