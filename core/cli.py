@@ -14,6 +14,7 @@ from alembic.config import Config
 from core.config import Settings
 from core.database import Database
 from core.jwt_bearer import issue_token
+from core.unit_of_work import UnitOfWork
 from models.order_accept.demo import DEMO_CUSTOMERS
 from models.order_accept.demo import load_demo_data as load_order_accept_demo
 
@@ -37,9 +38,10 @@ def load_demo(settings: Settings) -> list[str]:
     database = Database(settings.database_url)
     loaded = []
     try:
-        with database.sessions.begin() as session:
-            if load_order_accept_demo(session):
+        with UnitOfWork(database) as unit:
+            if load_order_accept_demo(unit):
                 loaded.append("order_accept")
+            unit.commit()
     finally:
         database.dispose()
     return loaded

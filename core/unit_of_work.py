@@ -1,8 +1,11 @@
-"""One database session per operation call, committed on success and rolled back otherwise.
+"""One unit of database work per operation call, committed on success and rolled back otherwise.
 
 The resolver wraps every handler in `transactional`, so a handler only asks for
-`current_session()`; whether the call succeeded is read from what it returns (a status
-below 400) or raises. This works the same under either request path (core.factory).
+`current_unit()` and hands it to its repositories. The unit opens its connection on first
+use, and an ORM session on that connection only when a repository needs one: the hottest
+reads go through Core on the bare connection, which costs a fraction of a session.
+Whether the call succeeded is read from what the handler returns (a status below 400) or
+raises. This works the same under either request path (core.factory).
 """
 
 from __future__ import annotations
@@ -10,22 +13,73 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from core.database import Database
 
-_session: ContextVar[Session | None] = ContextVar("db_session", default=None)
+_unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
 
 
-def current_session() -> Session:
-    """The session of the operation being served."""
-    session = _session.get()
-    if session is None:
-        raise RuntimeError("current_session() used outside an operation call")
-    return session
+class UnitOfWork:
+    """A connection opened on first use, with an ORM session on it when one is asked for."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._connection: Connection | None = None
+        self._session: Session | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.database.engine.connect()
+        return self._connection
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()
+        if self._connection is not None and self._connection.in_transaction():
+            self._connection.commit()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        if self._connection is not None and self._connection.in_transaction():
+            self._connection.rollback()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if kind is not None:
+                self.rollback()
+        finally:
+            self.close()
+
+
+def current_unit() -> UnitOfWork:
+    """The unit of work of the operation being served."""
+    unit = _unit.get()
+    if unit is None:
+        raise RuntimeError("current_unit() used outside an operation call")
+    return unit
 
 
 def status_of(result: Any) -> int:
@@ -38,24 +92,20 @@ def status_of(result: Any) -> int:
 
 
 def transactional(handler: Callable[..., Any], database: Database) -> Callable[..., Any]:
-    """Run `handler` inside its own session and transaction."""
+    """Run `handler` inside its own unit of work."""
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> Any:
-        session = database.sessions()
-        token = _session.set(session)
-        try:
-            result = handler(*args, **kwargs)
-            if status_of(result) < 400:
-                session.commit()
-            else:
-                session.rollback()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-            _session.reset(token)
+        with UnitOfWork(database) as unit:
+            token = _unit.set(unit)
+            try:
+                result = handler(*args, **kwargs)
+                if status_of(result) < 400:
+                    unit.commit()
+                else:
+                    unit.rollback()
+                return result
+            finally:
+                _unit.reset(token)
 
     return run

@@ -6,20 +6,20 @@ from typing import Any
 
 from core.problems import NotFound
 from core.responses import json_body
-from core.unit_of_work import current_session
-from handlers.order_accept.dto import page, product_dto, products_dto
+from core.unit_of_work import current_unit
+from handlers.order_accept.dto import page, product_dto
 from models.order_accept.repositories import ProductRepository
 
 
 def list_products(offset: int = 0, size: int = 12) -> tuple[Any, int, dict[str, str]]:
     """List active products, by name."""
-    products, total = ProductRepository(current_session()).page_active(offset, size)
-    return json_body(page(offset, size, total, products_dto.dump(products)))
+    products, total = ProductRepository(current_unit()).page_active(offset, size)
+    return json_body(page(offset, size, total, [product_dto(product) for product in products]))
 
 
 def get_product(id: str) -> tuple[Any, int, dict[str, str]]:  # noqa: A002 - the spec names the parameter `id`
     """Get one active product by its external id."""
-    product = ProductRepository(current_session()).get_active(id)
+    product = ProductRepository(current_unit()).get_active(id)
     if product is None:
         raise NotFound(f"Product {id} was not found.")
-    return json_body(product_dto.dump(product))
+    return json_body(product_dto(product))

@@ -8,8 +8,8 @@ from decimal import Decimal
 from importlib import resources
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from core.unit_of_work import UnitOfWork
 from models.order_accept.ordering import OrderService, RequestedLine
 from models.order_accept.tables import Product
 
@@ -39,8 +39,9 @@ def catalogue() -> list[dict[str, object]]:
     return products
 
 
-def load_demo_data(session: Session) -> bool:
+def load_demo_data(unit: UnitOfWork) -> bool:
     """Load the catalogue and demo orders unless products exist already; True when loaded."""
+    session = unit.session
     if session.scalar(select(func.count()).select_from(Product)):
         return False
     session.add_all(
@@ -60,7 +61,7 @@ def load_demo_data(session: Session) -> bool:
         for item in catalogue()
     )
     session.flush()
-    service = OrderService(session)
+    service = OrderService(unit)
     for user_id, orders in _DEMO_ORDERS.items():
         for lines in orders:
             service.place(user_id, lines)

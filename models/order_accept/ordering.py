@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from core.problems import Conflict, NotFound
+from core.unit_of_work import UnitOfWork
 from models.order_accept.repositories import CustomerRepository, OrderRepository, ProductRepository
 from models.order_accept.tables import Order, OrderItem, Product
 
@@ -30,10 +30,10 @@ def merge_lines(lines: Iterable[RequestedLine]) -> dict[str, int]:
 
 
 class OrderService:
-    def __init__(self, session: Session) -> None:
-        self.customers = CustomerRepository(session)
-        self.products = ProductRepository(session)
-        self.orders = OrderRepository(session)
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.customers = CustomerRepository(unit)
+        self.products = ProductRepository(unit)
+        self.orders = OrderRepository(unit)
 
     def list_for(self, user_id: str, offset: int, size: int) -> tuple[Sequence[Order], int]:
         """The caller's live orders, newest first; a customer not seen before has none."""

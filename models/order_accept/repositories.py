@@ -9,6 +9,7 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from core.unit_of_work import UnitOfWork
 from models.order_accept.tables import Customer, Order, OrderItem, Product
 
 _LISTED = (Product.is_active.is_(True), Product.is_soft_deleted.is_(False))
@@ -19,8 +20,12 @@ _ACTIVE_BY_EXTERNAL_ID = select(*Product.__table__.c).where(
 
 
 class ProductRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    @property
+    def session(self) -> Session:
+        return self.unit.session
 
     def page_active(self, offset: int, size: int) -> tuple[Sequence[Product], int]:
         """Active, non-deleted products ordered by name, and how many there are in all."""
@@ -36,7 +41,7 @@ class ProductRepository:
 
     def get_active(self, external_product_id: str) -> Row[Any] | None:
         """The product's columns, read through Core: the API's hottest read skips the ORM."""
-        return self.session.connection().execute(_ACTIVE_BY_EXTERNAL_ID, {"external_id": external_product_id}).first()
+        return self.unit.connection.execute(_ACTIVE_BY_EXTERNAL_ID, {"external_id": external_product_id}).first()
 
     def active_by_external_ids(self, external_ids: Collection[str]) -> dict[str, Product]:
         products = self.session.scalars(select(Product).where(Product.external_product_id.in_(external_ids), *_LISTED))
@@ -44,8 +49,12 @@ class ProductRepository:
 
 
 class CustomerRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    @property
+    def session(self) -> Session:
+        return self.unit.session
 
     def find(self, external_customer_id: str) -> Customer | None:
         return self.session.scalar(select(Customer).where(Customer.external_customer_id == external_customer_id))
@@ -55,7 +64,7 @@ class CustomerRepository:
         customer = self.find(external_customer_id)
         if customer is not None:
             return customer
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.unit.connection.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self.session.execute(
             insert(Customer)
@@ -68,8 +77,12 @@ class CustomerRepository:
 
 
 class OrderRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    @property
+    def session(self) -> Session:
+        return self.unit.session
 
     def page_for_customer(self, customer_id: int, offset: int, size: int) -> tuple[Sequence[Order], int]:
         """The customer's live orders, newest first, with their lines and products loaded."""

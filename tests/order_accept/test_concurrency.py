@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from core.config import Settings
 from core.database import Database
 from core.problems import Conflict
+from core.unit_of_work import UnitOfWork
 from models.order_accept.ordering import OrderService, RequestedLine
 from models.order_accept.repositories import CustomerRepository
 from models.order_accept.tables import Customer, Order
@@ -30,8 +31,10 @@ def test_concurrent_first_use_creates_one_customer(db: Database) -> None:
     external_id = f"concurrent-{uuid.uuid4()}"
 
     def first_use(_: int) -> int:
-        with db.sessions.begin() as session:
-            return CustomerRepository(session).get_or_create(external_id).id
+        with UnitOfWork(db) as unit:
+            customer_id = CustomerRepository(unit).get_or_create(external_id).id
+            unit.commit()
+            return customer_id
 
     with ThreadPoolExecutor(WORKERS) as pool:
         ids = set(pool.map(first_use, range(WORKERS * 2)))
@@ -46,14 +49,17 @@ def test_concurrent_orders_all_land_with_distinct_ids(db: Database) -> None:
     external_id = f"concurrent-{uuid.uuid4()}"
 
     def place(quantity: int) -> int:
-        with db.sessions.begin() as session:
-            return OrderService(session).place(external_id, [RequestedLine("CKA", quantity)]).id
+        with UnitOfWork(db) as unit:
+            order_id = OrderService(unit).place(external_id, [RequestedLine("CKA", quantity)]).id
+            unit.commit()
+            return order_id
 
     with ThreadPoolExecutor(WORKERS) as pool:
         ids = list(pool.map(place, range(1, WORKERS * 2 + 1)))
 
-    with db.sessions() as session:
-        customer = CustomerRepository(session).find(external_id)
+    with UnitOfWork(db) as unit:
+        session = unit.session
+        customer = CustomerRepository(unit).find(external_id)
         assert customer is not None
         stored = session.scalar(select(func.count()).where(Order.customer_id == customer.id))
     assert len(set(ids)) == len(ids) == stored
@@ -61,13 +67,16 @@ def test_concurrent_orders_all_land_with_distinct_ids(db: Database) -> None:
 
 def test_concurrent_requests_with_one_idempotency_key_create_one_order(db: Database) -> None:
     external_id = f"concurrent-{uuid.uuid4()}"
-    with db.sessions.begin() as session:
-        CustomerRepository(session).get_or_create(external_id)
+    with UnitOfWork(db) as unit:
+        CustomerRepository(unit).get_or_create(external_id)
+        unit.commit()
 
     def place(_: int) -> int | str:
         try:
-            with db.sessions.begin() as session:
-                return OrderService(session).place(external_id, [RequestedLine("CKA", 1)], "same-key").id
+            with UnitOfWork(db) as unit:
+                order_id = OrderService(unit).place(external_id, [RequestedLine("CKA", 1)], "same-key").id
+                unit.commit()
+                return order_id
         except Conflict:
             return "conflict"
 
@@ -75,8 +84,9 @@ def test_concurrent_requests_with_one_idempotency_key_create_one_order(db: Datab
         outcomes = list(pool.map(place, range(WORKERS * 2)))
 
     order_ids = {outcome for outcome in outcomes if outcome != "conflict"}
-    with db.sessions() as session:
-        customer = CustomerRepository(session).find(external_id)
+    with UnitOfWork(db) as unit:
+        session = unit.session
+        customer = CustomerRepository(unit).find(external_id)
         assert customer is not None
         stored = session.scalar(select(func.count()).where(Order.customer_id == customer.id))
     assert len(order_ids) == 1
