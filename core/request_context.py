@@ -15,7 +15,6 @@ import secrets
 import time
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -51,11 +50,14 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
+        header = (b"x-request-id", request_id.encode("latin-1"))
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = [item for item in message.get("headers", ()) if item[0].lower() != b"x-request-id"]
+                message["headers"] = [*headers, header]
             await send(message)
 
         try:
