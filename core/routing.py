@@ -1,4 +1,4 @@
-"""Routing that matches path parameters by position only, so their types are validated, not routed.
+"""The middleware stack, and routing that matches path parameters by position only.
 
 Connexion routes `{id}` of type integer as `{id:int}`: `/orders/abc` then matches no
 operation and falls through to a bare 404. The source contracts want 400 for a malformed
@@ -13,8 +13,11 @@ from typing import Any
 import starlette.routing
 from connexion.frameworks import starlette as starlette_utils
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
+from starlette.types import Receive, Scope, Send
 
 
 class UntypedRoutingAPI(RoutingAPI):
@@ -35,9 +38,23 @@ class UntypedRoutingMiddleware(RoutingMiddleware):
         self.router.mount(api.base_path, app=api.router)
 
 
-def middlewares() -> list[Any]:
-    """Connexion's default middleware stack with the untyped router in place of its own."""
+class QuickSwaggerUIMiddleware(SwaggerUIMiddleware):
+    """Swagger UI, without routing every API request through the UI's own router first."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and "/openapi." not in path and "/ui" not in path:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def middlewares(validate_responses: bool) -> list[Any]:
+    """Connexion's default middleware stack, with the untyped router and the quick Swagger UI,
+    and without response validation when it is off (it would only pass every response on)."""
+    replacements = {RoutingMiddleware: UntypedRoutingMiddleware, SwaggerUIMiddleware: QuickSwaggerUIMiddleware}
     return [
-        UntypedRoutingMiddleware if middleware is RoutingMiddleware else middleware
+        replacements.get(middleware, middleware)
         for middleware in ConnexionMiddleware.default_middlewares
+        if validate_responses or middleware is not ResponseValidationMiddleware
     ]
