@@ -37,6 +37,10 @@ class TestFactory:
         assert response.status_code == 404
         assert response.json()["type"] == "about:blank"
 
+    def test_an_unknown_request_path_is_refused(self, settings: Settings) -> None:
+        with pytest.raises(ValueError, match="REQUEST_PATH"):
+            create_app(replace(settings, request_path="turbo"))
+
     def test_the_mount_prefixes_do_not_overlap(self) -> None:
         prefixes = [mount.prefix for mount in MOUNTS]
         for prefix in prefixes:
