@@ -14,15 +14,14 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import connexion
-
 from core.cli import load_demo, migrate
 from core.config import JWTSettings, Settings
-from core.factory import create_app, mounted
+from core.factory import REQUEST_PATHS, App, create_app, mounted
 from core.jwt_bearer import issue_token
 from core.mounts import Mount
 
 SEED = int(os.environ.get("CONTRACT_SEED", "20261121"))
+PATHS = REQUEST_PATHS
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 STATEFUL_STEPS = int(os.environ.get("CONTRACT_STATEFUL_STEPS", "8"))
 SECRET = "contract-test-secret-0123456789-0123456789"
@@ -41,10 +40,16 @@ def _database_env() -> dict[str, str]:
 
 
 @cache
-def app() -> connexion.FlaskApp:
+def database() -> Settings:
     migrate(settings())
     load_demo(settings())
-    return create_app(settings())
+    return settings()
+
+
+@cache
+def app(request_path: str) -> App:
+    """The app on one request path (`fast` or `stock`); both are held to the contract."""
+    return create_app(replace(database(), request_path=request_path))
 
 
 def mounts() -> list[Mount]:

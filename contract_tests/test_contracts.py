@@ -1,7 +1,8 @@
 """Schemathesis over every operation of every mounted spec, in-process against the ASGI app.
 
-For each API: one stateless test per operation (examples, coverage and fuzzing phases with
-positive and negative data) and one stateful test that follows the spec's links, so that
+For each API, on each request path (fast and stock): one stateless test per operation
+(examples, coverage and fuzzing phases with positive and negative data) and one stateful
+test that follows the spec's links, so that
 `use_after_free` and `ensure_resource_availability` have a history to check. Every built-in
 check runs, `ignored_auth` included, with credentials supplied the way a client would.
 """
@@ -19,8 +20,8 @@ from contract_tests import harness
 COMMON: dict[str, Any] = {"database": None, "deadline": None, "suppress_health_check": list(HealthCheck)}
 
 
-def load_schema(prefix: str, identity: harness.Identity) -> Any:
-    schema = schemathesis.openapi.from_asgi(f"{prefix}/openapi.json", harness.app())
+def load_schema(prefix: str, identity: harness.Identity, request_path: str) -> Any:
+    schema = schemathesis.openapi.from_asgi(f"{prefix}/openapi.json", harness.app(request_path))
     schema.config.seed = harness.SEED
     schema.config.generation.update(modes=list(schemathesis.GenerationMode), max_examples=harness.EXAMPLES)
 
@@ -57,7 +58,9 @@ def stateful_test(schema: Any, identity: harness.Identity) -> Any:
 
 
 for _mount in harness.mounts():
-    _identity = harness.IDENTITIES[_mount.name](harness.settings())
-    _schema = load_schema(_mount.prefix, _identity)
-    globals()[f"test_{_mount.name}_operations"] = stateless_test(_schema)
-    globals()[f"Test{_mount.name.title().replace('_', '')}Workflows"] = stateful_test(_schema, _identity)
+    for _path in harness.PATHS:
+        _identity = harness.IDENTITIES[_mount.name](harness.settings())
+        _schema = load_schema(_mount.prefix, _identity, _path)
+        _name = _mount.name.title().replace("_", "")
+        globals()[f"test_{_mount.name}_operations_{_path}"] = stateless_test(_schema)
+        globals()[f"Test{_name}Workflows{_path.title()}"] = stateful_test(_schema, _identity)
