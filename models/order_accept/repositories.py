@@ -19,7 +19,9 @@ _ACTIVE_BY_EXTERNAL_ID = select(*Product.__table__.c).where(
 )
 
 
-class ProductRepository:
+class Repository:
+    """Queries over one unit of work: Core on its connection, or the ORM on its session."""
+
     def __init__(self, unit: UnitOfWork) -> None:
         self.unit = unit
 
@@ -27,6 +29,8 @@ class ProductRepository:
     def session(self) -> Session:
         return self.unit.session
 
+
+class ProductRepository(Repository):
     def page_active(self, offset: int, size: int) -> tuple[Sequence[Product], int]:
         """Active, non-deleted products ordered by name, and how many there are in all."""
         total = self.session.scalar(select(func.count()).select_from(Product).where(*_LISTED)) or 0
@@ -48,14 +52,7 @@ class ProductRepository:
         return {product.external_product_id: product for product in products}
 
 
-class CustomerRepository:
-    def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
-
-    @property
-    def session(self) -> Session:
-        return self.unit.session
-
+class CustomerRepository(Repository):
     def find(self, external_customer_id: str) -> Customer | None:
         return self.session.scalar(select(Customer).where(Customer.external_customer_id == external_customer_id))
 
@@ -76,14 +73,7 @@ class CustomerRepository:
         return created
 
 
-class OrderRepository:
-    def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
-
-    @property
-    def session(self) -> Session:
-        return self.unit.session
-
+class OrderRepository(Repository):
     def page_for_customer(self, customer_id: int, offset: int, size: int) -> tuple[Sequence[Order], int]:
         """The customer's live orders, newest first, with their lines and products loaded."""
         owned = (Order.customer_id == customer_id, Order.is_soft_deleted.is_(False))
