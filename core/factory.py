@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> App:
 
     options: dict[str, Any] = {
         "specification_dir": settings.spec_dir,
-        "middlewares": middlewares(settings.validate_responses),
+        "middlewares": middlewares(settings.validate_responses, direct_dispatch=settings.request_path == "fast"),
         "lifespan": lifespan,
         "jsonifier": Jsonifier(json, separators=(",", ":")),
     }

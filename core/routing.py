@@ -19,6 +19,8 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
+from core.direct_dispatch import DirectDispatchMiddleware
+
 
 class UntypedRoutingAPI(RoutingAPI):
     @staticmethod
@@ -49,12 +51,22 @@ class QuickSwaggerUIMiddleware(SwaggerUIMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def middlewares(validate_responses: bool) -> list[Any]:
-    """Connexion's default middleware stack, with the untyped router and the quick Swagger UI,
-    and without response validation when it is off (it would only pass every response on)."""
+def middlewares(validate_responses: bool, direct_dispatch: bool = False) -> list[Any]:
+    """Connexion's default middleware stack, with the untyped router and the quick Swagger UI.
+
+    Response validation is left out when it is off (it would only pass every response on),
+    and otherwise moved ahead of security: it only watches what is sent, so its place among
+    the request-side layers changes nothing, and there it also covers direct dispatch.
+    """
     replacements = {RoutingMiddleware: UntypedRoutingMiddleware, SwaggerUIMiddleware: QuickSwaggerUIMiddleware}
-    return [
-        replacements.get(middleware, middleware)
-        for middleware in ConnexionMiddleware.default_middlewares
-        if validate_responses or middleware is not ResponseValidationMiddleware
-    ]
+    stack: list[Any] = []
+    for middleware in ConnexionMiddleware.default_middlewares:
+        if middleware is ResponseValidationMiddleware:
+            continue
+        stack.append(replacements.get(middleware, middleware))
+        if middleware is RoutingMiddleware:
+            if validate_responses:
+                stack.append(ResponseValidationMiddleware)
+            if direct_dispatch:
+                stack.append(DirectDispatchMiddleware)
+    return stack
