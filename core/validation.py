@@ -142,8 +142,10 @@ class FieldParameterValidator(ParameterValidator):
             return None
         if value is None:
             return f"The {location} parameter is required." if param.get("required") else None
-        error = next(iter(sorted(self._validators[(location, param["name"])].iter_errors(value), key=relevance)), None)
-        return describe(error) if error else None
+        validator = self._validators[(location, param["name"])]
+        if validator.is_valid(value):
+            return None
+        return describe(sorted(validator.iter_errors(value), key=relevance)[0])
 
 
 def _parameter_value(request: ConnexionRequest, location: str, name: str) -> Any:
