@@ -62,7 +62,7 @@ class JWTVerifier:
 
     A client sends the same token with every request, so a token whose signature has been
     verified is remembered (a bounded, per-process cache keyed by the whole token); its
-    time-bound claims are still checked on every use.
+    expiry is still checked on every use.
     """
 
     CACHE_SIZE = 4096
@@ -72,7 +72,7 @@ class JWTVerifier:
         self.key = load_verifying_key(settings)
         self._now = now or (lambda: int(time.time()))
         self._registry = self._claims_registry()
-        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
 
     def _claims_registry(self) -> JWTClaimsRegistry:
         options: dict[str, Any] = {"exp": {"essential": True}}
@@ -83,23 +83,26 @@ class JWTVerifier:
         return JWTClaimsRegistry(now=self._now, leeway=self.settings.leeway_seconds, **options)
 
     def verify(self, token: str) -> dict[str, Any]:
-        claims = self._verified.get(token)
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            claims, expires = remembered
+            # Signature, iss, aud and nbf held when it was first verified; only time runs on.
+            if self._now() <= expires:
+                return claims
+            del self._verified[token]
+            raise _unauthorized("The token has expired.", "invalid_token")
         try:
-            if claims is None:
-                claims = dict(jwt.decode(token, self.key, algorithms=[self.settings.algorithm]).claims)
-                self._registry.validate(claims)
-                self._remember(token, claims)
-            else:
-                self._registry.validate(claims)
+            claims = dict(jwt.decode(token, self.key, algorithms=[self.settings.algorithm]).claims)
+            self._registry.validate(claims)
         except ExpiredTokenError as exc:
-            self._verified.pop(token, None)
             raise _unauthorized("The token has expired.", "invalid_token") from exc
         except (JoseError, ValueError, TypeError) as exc:
             raise _unauthorized("The token is not valid.", "invalid_token") from exc
+        self._remember(token, claims)
         return claims
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        self._verified[token] = claims
+        self._verified[token] = (claims, int(claims["exp"]) + self.settings.leeway_seconds)
         if len(self._verified) > self.CACHE_SIZE:
             self._verified.popitem(last=False)
 

@@ -152,3 +152,24 @@ class TestConfiguration:
 )
 def test_user_id_comes_from_sub_or_nameidentifier(token_claims: dict[str, Any], expected: str | None) -> None:
     assert user_id_from_claims(token_claims) == expected
+
+
+class TestRememberedTokens:
+    def test_a_remembered_token_still_expires(self) -> None:
+        clock = [int(time.time())]
+        verifier = JWTVerifier(JWTSettings(secret=SECRET, leeway_seconds=0), now=lambda: clock[0])
+        token = jwt.encode({"alg": "HS256"}, {"sub": "u1", "exp": clock[0] + 60}, OctKey.import_key(SECRET))
+
+        assert verifier.verify(token)["sub"] == "u1"
+        assert verifier.verify(token)["sub"] == "u1"
+        clock[0] += 61
+
+        assert rejects(verifier, token) == "The token has expired."
+        assert rejects(verifier, token) == "The token has expired."
+
+    def test_a_refused_token_is_not_remembered(self) -> None:
+        verifier = JWTVerifier(JWTSettings(secret=SECRET))
+        forged = jwt.encode({"alg": "HS256"}, claims(), OctKey.import_key("another-secret-" * 4))
+
+        rejects(verifier, forged)
+        rejects(verifier, forged)
