@@ -16,7 +16,9 @@ three things:
    accepts is accepted; a body it rejects is re-checked by the stock Python validator,
    which writes the error report, so errors stay exactly those of the stock path.
 
-`REQUEST_PATH=stock` serves the same specs with stock FlaskApp, for comparison.
+Operations without a request body skip Connexion's per-layer hand-off altogether: see
+core/direct_dispatch.py. `REQUEST_PATH=stock` serves the same specs with stock FlaskApp,
+for comparison.
 """
 
 from __future__ import annotations
