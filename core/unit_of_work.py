@@ -42,7 +42,7 @@ class UnitOfWork:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False)
+            self._session = self.database.sessions(bind=self.connection)
         return self._session
 
     def commit(self) -> None:
