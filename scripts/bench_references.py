@@ -15,17 +15,16 @@ import connexion
 import flask
 from connexion.resolver import Resolver
 
+from models.order_accept.demo import catalogue
+
 ROOT = Path(__file__).resolve().parent.parent
+MEASURED_ID = "AZ-700"
+# The measured product as the project serves it: its demo-catalogue entry without the
+# columns the DTO leaves out, so the references answer with the same bytes.
 PRODUCT = {
-    "externalProductId": "AZ-700",
-    "name": "CertKit AZ-700: Designing and Implementing Microsoft Azure Networking Solutions",
-    "category": "Cloud",
-    "vendor": "Microsoft",
-    "imageUrl": "https://cdn.example.com/certkit/az-700.png",
-    "discount": 35,
-    "billingPeriod": "Monthly",
-    "isSubscription": True,
-    "price": 191.1,
+    key: value
+    for key, value in next(item for item in catalogue() if item["externalProductId"] == MEASURED_ID).items()
+    if key not in ("isActive", "isSoftDeleted")
 }
 BODY = json.dumps(PRODUCT, separators=(",", ":"))
 
