@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -34,6 +35,7 @@ class Problem:
     detail: str | None = None
     errors: FieldErrors | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -54,9 +56,12 @@ class ApiProblem(ProblemException):
         *,
         errors: FieldErrors | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(status=self.status_code, detail=detail, headers=dict(headers or {}))
         self.errors = errors
+        # Members an API's format adds to the error (e.g. an error code, or context).
+        self.extensions = dict(extensions or {})
 
 
 class ValidationFailed(ApiProblem):
@@ -79,10 +84,30 @@ class Conflict(ApiProblem):
     status_code = 409
 
 
+class PayloadTooLarge(ApiProblem):
+    status_code = 413
+
+
+class Unprocessable(ApiProblem):
+    status_code = 422
+
+
+class Locked(ApiProblem):
+    status_code = 423
+
+
+class TooManyRequests(ApiProblem):
+    status_code = 429
+
+
+class BadGateway(ApiProblem):
+    status_code = 502
+
+
 def problem_from_exception(exc: Exception) -> Problem:
     """Normalise whatever was raised into a `Problem`."""
     if isinstance(exc, ApiProblem):
-        return Problem(exc.status, exc.detail, exc.errors, exc.headers or {})
+        return Problem(exc.status, exc.detail, exc.errors, exc.headers or {}, exc.extensions)
     if isinstance(exc, ProblemException):
         return Problem(exc.status, exc.detail, None, exc.headers or {})
     if isinstance(exc, HTTPException):

@@ -13,7 +13,11 @@ from typing import Any
 import starlette.routing
 from connexion.frameworks import starlette as starlette_utils
 from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.response_validation import (
+    ResponseValidationAPI,
+    ResponseValidationMiddleware,
+    ResponseValidationOperation,
+)
 from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
@@ -38,6 +42,40 @@ class UntypedRoutingMiddleware(RoutingMiddleware):
             if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:
                 route.app.default = api.router  # type: ignore[attr-defined]
         self.router.mount(api.base_path, app=api.router)
+
+
+# Set by middlewares outside Connexion's stack (request context, rate limits), so on the way
+# out of the operation they are not there yet; the contract tests check them from outside.
+HEADERS_ADDED_OUTSIDE = frozenset(
+    {"x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"}
+)
+
+
+class _OuterHeadersAwareOperation(ResponseValidationOperation):
+    @staticmethod
+    def validate_required_headers(headers: list[tuple[bytes, bytes]], response_definition: dict[str, Any]) -> None:
+        definition = {
+            **response_definition,
+            "headers": {
+                name: header
+                for name, header in response_definition.get("headers", {}).items()
+                if name.lower() not in HEADERS_ADDED_OUTSIDE
+            },
+        }
+        ResponseValidationOperation.validate_required_headers(headers, definition)
+
+
+class _ResponseValidationAPI(ResponseValidationAPI):
+    def make_operation(self, operation: AbstractOperation) -> Any:
+        if self.validate_responses:
+            return _OuterHeadersAwareOperation(self.next_app, operation=operation, validator_map=self.validator_map)
+        return self.next_app
+
+
+class OuterHeadersAwareResponseValidation(ResponseValidationMiddleware):
+    """Response validation that leaves headers set by outer middlewares to the contract tests."""
+
+    api_cls = _ResponseValidationAPI
 
 
 class QuickSwaggerUIMiddleware(SwaggerUIMiddleware):
@@ -66,7 +104,7 @@ def middlewares(validate_responses: bool, direct_dispatch: bool = False) -> list
         stack.append(replacements.get(middleware, middleware))
         if middleware is RoutingMiddleware:
             if validate_responses:
-                stack.append(ResponseValidationMiddleware)
+                stack.append(OuterHeadersAwareResponseValidation)
             if direct_dispatch:
                 stack.append(DirectDispatchMiddleware)
     return stack

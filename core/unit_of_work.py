@@ -20,6 +20,7 @@ from connexion.lifecycle import ConnexionResponse
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.database import Database
 
 _unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
@@ -28,10 +29,21 @@ _unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
 class UnitOfWork:
     """A connection opened on first use, with an ORM session on it when one is asked for."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, settings: Settings | None = None) -> None:
         self.database = database
+        self._settings = settings
         self._connection: Connection | None = None
         self._session: Session | None = None
+        self._keep_on_error = False
+        self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
+
+    @property
+    def settings(self) -> Settings:
+        """The settings of the app serving this operation."""
+        if self._settings is None:
+            raise RuntimeError("this unit of work was opened without settings")
+        return self._settings
 
     @property
     def connection(self) -> Connection:
@@ -45,17 +57,43 @@ class UnitOfWork:
             self._session = self.database.sessions(bind=self.connection)
         return self._session
 
+    def keep_changes_on_error(self) -> None:
+        """Commit this unit even though the operation answers with an error.
+
+        For changes that must outlive the error they cause, such as revoking a session
+        whose refresh token was replayed while answering 401.
+        """
+        self._keep_on_error = True
+
+    @property
+    def keeps_changes_on_error(self) -> bool:
+        return self._keep_on_error
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the unit has committed (e.g. remove a deleted file from disk)."""
+        self._after_commit.append(action)
+
+    def after_rollback(self, action: Callable[[], None]) -> None:
+        """Run `action` if the unit rolls back (e.g. remove a file stored for a failed upload)."""
+        self._after_rollback.append(action)
+
     def commit(self) -> None:
         if self._session is not None:
             self._session.commit()
         if self._connection is not None and self._connection.in_transaction():
             self._connection.commit()
+        actions, self._after_commit, self._after_rollback = self._after_commit, [], []
+        for action in actions:
+            action()
 
     def rollback(self) -> None:
         if self._session is not None:
             self._session.rollback()
         if self._connection is not None and self._connection.in_transaction():
             self._connection.rollback()
+        actions, self._after_commit, self._after_rollback = self._after_rollback, [], []
+        for action in actions:
+            action()
 
     def close(self) -> None:
         if self._session is not None:
@@ -69,7 +107,10 @@ class UnitOfWork:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if kind is not None:
-                self.rollback()
+                if self._keep_on_error:
+                    self.commit()
+                else:
+                    self.rollback()
         finally:
             self.close()
 
@@ -91,16 +132,18 @@ def status_of(result: Any) -> int:
     return int(getattr(result, "status_code", 200))
 
 
-def transactional(handler: Callable[..., Any], database: Database) -> Callable[..., Any]:
+def transactional(
+    handler: Callable[..., Any], database: Database, settings: Settings | None = None
+) -> Callable[..., Any]:
     """Run `handler` inside its own unit of work."""
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with UnitOfWork(database) as unit:
+        with UnitOfWork(database, settings) as unit:
             token = _unit.set(unit)
             try:
                 result = handler(*args, **kwargs)
-                if status_of(result) < 400:
+                if status_of(result) < 400 or unit.keeps_changes_on_error:
                     unit.commit()
                 else:
                     unit.rollback()

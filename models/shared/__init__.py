@@ -1,0 +1,1 @@
+"""Tables and services any API may use: password sessions with refresh rotation, the audit trail."""
