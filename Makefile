@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 500
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup migrate demo-data demo-credentials test contract fuzz bench lint lint-specs sdks format reset-db
+.PHONY: help install run setup migrate demo-data worker demo-credentials test contract fuzz bench lint lint-specs sdks format reset-db
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ demo-data: install ## Load demo data into an empty database
 
 run: setup ## Serve every mounted API on $(HOST):$(PORT) with gunicorn (WEB_CONCURRENCY workers)
 	PORT=$(PORT) HOST=$(HOST) $(BIN)/gunicorn --config gunicorn.conf.py 'core.factory:create_app()'
+
+worker: setup ## Run the background worker alone (make run already starts one unless RUN_WORKER=0)
+	$(BIN)/partner-gateway worker
 
 demo-credentials: setup ## Print ready Authorization headers for each API's demo identities, as JSON
 	@$(BIN)/partner-gateway demo-credentials

@@ -1,7 +1,16 @@
-"""Gunicorn settings for `make run`: uvicorn workers, one JSON access line per request."""
+"""Gunicorn settings for `make run`: uvicorn workers, one JSON access line per request.
+
+Unless `RUN_WORKER=0`, the master also starts one background worker process
+(`partner-gateway worker`: virus scans of uploads) and stops it on shutdown. Deployments
+that run workers on their own machines set `RUN_WORKER=0` here.
+"""
 
 import multiprocessing
 import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
@@ -28,3 +37,20 @@ logconfig_dict = {
     },
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+
+_background: subprocess.Popen[bytes] | None = None
+
+
+def when_ready(server: Any) -> None:
+    global _background
+    if os.environ.get("RUN_WORKER", "1") != "0":
+        command = [str(Path(sys.executable).with_name("partner-gateway")), "worker"]
+        _background = subprocess.Popen(command)
+        server.log.info("background worker started (pid %s)", _background.pid)
+
+
+def on_exit(server: Any) -> None:
+    if _background is not None and _background.poll() is None:
+        _background.terminate()
+        _background.wait(timeout=10)

@@ -68,6 +68,33 @@ def dev_secret(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class IDLSettings:
+    """The IDL Purchase Order Tool: its token key, rate limits, and where attachments live."""
+
+    jwt: JWTSettings = field(default_factory=JWTSettings)
+    rate_per_user: str = "1000/hour"
+    rate_per_endpoint: str = "100/minute"
+    rate_uploads: str = "10/minute"
+    rate_limits_enabled: bool = True
+    upload_dir: Path = PROJECT_ROOT / "var" / "idl_files"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    clamd_address: str | None = None  # a UNIX socket path or tcp://host:port; None = built-in scanner
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_dir: Path) -> IDLSettings:
+        return cls(
+            jwt=JWTSettings.from_env("IDL", env, instance_dir),
+            rate_per_user=env.get("IDL_RATE_LIMIT_PER_USER") or cls.rate_per_user,
+            rate_per_endpoint=env.get("IDL_RATE_LIMIT_PER_ENDPOINT") or cls.rate_per_endpoint,
+            rate_uploads=env.get("IDL_RATE_LIMIT_UPLOADS") or cls.rate_uploads,
+            rate_limits_enabled=not _flag(env.get("IDL_RATE_LIMITS_DISABLED")),
+            upload_dir=Path(env.get("IDL_UPLOAD_DIR") or instance_dir / "idl_files"),
+            max_upload_bytes=int(env.get("IDL_MAX_UPLOAD_BYTES") or cls.max_upload_bytes),
+            clamd_address=env.get("CLAMD_ADDRESS") or None,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app factory needs; tests build their own instead of patching globals."""
 
@@ -77,6 +104,9 @@ class Settings:
     validate_responses: bool = False
     request_path: str = "fast"  # "fast" (core.fast_path) or "stock" Connexion FlaskApp
     order_accept_jwt: JWTSettings = field(default_factory=JWTSettings)
+    idl: IDLSettings = field(default_factory=IDLSettings)
+    # Shared counters (rate limits) live here when set, so they hold across workers and machines.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,4 +120,6 @@ class Settings:
             validate_responses=_flag(env.get("VALIDATE_RESPONSES")),
             request_path=env.get("REQUEST_PATH") or "fast",
             order_accept_jwt=JWTSettings.from_env("ORDER_ACCEPT", env, instance_dir),
+            idl=IDLSettings.from_env(env, instance_dir),
+            redis_url=env.get("REDIS_URL") or None,
         )

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> App:
         app = FastApp(__name__, **options)
 
         def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
-            return inline(transactional(handler, database))
+            return inline(transactional(handler, database, settings))
 
         validator_map = fast_validator_map()
     else:
@@ -64,10 +64,14 @@ def create_app(settings: Settings | None = None) -> App:
         app.app.after_request(_no_body_no_content_type)
 
         def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
-            return transactional(handler, database)
+            return transactional(handler, database, settings)
 
         validator_map = field_validator_map()
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    for mount in mounted(settings):
+        # Inside the request context, outside error handling: they see every response.
+        for middleware, options in mount.middlewares(settings):
+            app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
 
     dispatcher = ProblemDispatcher()
     for mount in mounted(settings):

@@ -48,6 +48,13 @@ class Mount:
         build: Callable[[Settings], dict[str, Any]] = self.api_module().security_map
         return build(settings)
 
+    def middlewares(self, settings: Settings) -> list[tuple[type[Any], dict[str, Any]]]:
+        """ASGI middlewares the API adds in front of its operations (optional `middlewares` hook)."""
+        build: Callable[[Settings, Mount], list[tuple[type[Any], dict[str, Any]]]] | None = getattr(
+            self.api_module(), "middlewares", None
+        )
+        return build(settings, self) if build else []
+
 
 MOUNTS: tuple[Mount, ...] = (
     Mount("order_accept", "order_accept.yaml", "/order-accept", "handlers.order_accept"),

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
-    import models.order_accept.tables  # noqa: F401
+    import models.idl.tables
+    import models.order_accept.tables
+    import models.shared.tables  # noqa: F401

@@ -17,11 +17,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from core.cli import load_demo, migrate
-from core.config import JWTSettings, Settings
+from core.config import IDLSettings, JWTSettings, Settings
 from core.factory import REQUEST_PATHS, App, create_app
 from core.jwt_bearer import issue_token
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+IDL_TEST_SECRET = "idl-test-secret-that-is-long-enough-for-hs256-0123456789"
+# High enough that no test but the rate-limit tests ever meets a limit.
+UNLIMITED = "1000000/minute"
 
 TokenFactory = Callable[..., str]
 
@@ -35,6 +38,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         instance_dir=instance,
         validate_responses=True,
         order_accept_jwt=JWTSettings(secret=TEST_SECRET),
+        idl=IDLSettings(
+            jwt=JWTSettings(secret=IDL_TEST_SECRET),
+            rate_per_user=UNLIMITED,
+            rate_per_endpoint=UNLIMITED,
+            rate_uploads=UNLIMITED,
+            upload_dir=instance / "idl_files",
+        ),
     )
 
 

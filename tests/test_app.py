@@ -26,7 +26,7 @@ class TestFactory:
         assert not [name for name, value in vars(core.factory).items() if type(value).__name__ == "FlaskApp"]
 
     def test_mounts_only_apis_whose_spec_and_handlers_exist(self, settings: Settings) -> None:
-        assert [mount.name for mount in mounted(settings)] == ["order_accept"]
+        assert [mount.name for mount in mounted(settings)] == ["order_accept", "idl"]
 
     def test_without_specs_nothing_is_mounted(self, settings: Settings, tmp_path: Path) -> None:
         app = create_app(replace(settings, spec_dir=tmp_path))

@@ -27,7 +27,7 @@ def test_demo_data_loads_only_into_an_empty_database(settings: Settings, tmp_pat
     fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate(fresh)
 
-    assert load_demo(fresh) == ["order_accept"]
+    assert load_demo(fresh) == ["order_accept", "idl"]
     assert load_demo(fresh) == []
 
 
@@ -37,6 +37,9 @@ def test_the_command_prints_json(
     monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("ORDER_ACCEPT_JWT_SECRET", raising=False)
+    monkeypatch.delenv("IDL_JWT_SECRET", raising=False)
+    assert main(["setup"]) == 0
+    capsys.readouterr()
 
     assert main(["demo-credentials"]) == 0
 

@@ -1,0 +1,1 @@
+"""IDL Purchase Order Tool: users and roles, JobCost and Timberline reference data, purchase orders."""
