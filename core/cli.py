@@ -26,6 +26,7 @@ from models.order_accept.demo import load_demo_data as load_order_accept_demo
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 logger = logging.getLogger("partner_gateway.worker")
+PURGE_INTERVAL_SECONDS = 600
 
 
 def alembic_config(database_url: str) -> Config:
@@ -130,10 +131,13 @@ def idl_create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_worker(settings: Settings, once: bool, interval: float) -> None:
-    """Deliver what the API defers: today, the background virus scan of uploaded files."""
+    """Deliver what the API defers: the background virus scan of uploaded files, and the
+    purge of session records past their expiry."""
     from models.idl.attachments import scan_pending
+    from models.shared.sessions import purge_expired
 
     database = Database(settings.database_url)
+    next_purge = 0.0
     try:
         while True:
             with UnitOfWork(database, settings) as unit:
@@ -141,6 +145,12 @@ def run_worker(settings: Settings, once: bool, interval: float) -> None:
                 unit.commit()
             if decided:
                 logger.info("scanned %d file(s)", decided)
+            if time.monotonic() >= next_purge:
+                with UnitOfWork(database, settings) as unit:
+                    purged = purge_expired(unit)
+                    unit.commit()
+                logger.info("purged %d expired session record(s)", purged)
+                next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
             if once:
                 return
             if not decided:

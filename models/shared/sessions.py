@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, exists, insert, select, update
+from sqlalchemy import CursorResult, delete, exists, insert, select, update
 
 from core.unit_of_work import UnitOfWork
 from models.shared.tables import RefreshToken, RevokedAccessToken, SessionFamily, utcnow
@@ -116,3 +116,17 @@ class SessionStore:
         )
         self.unit.session.flush()
         return token
+
+
+def purge_expired(unit: UnitOfWork) -> int:
+    """Forget, for every realm, what can no longer be presented: expired refresh tokens and
+    revocations of expired access tokens (an expired token is refused anyway)."""
+    now = utcnow()
+    removed = 0
+    for statement in (
+        delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < now),
+        delete(RefreshToken).where(RefreshToken.expires_at < now),
+    ):
+        result: CursorResult[Any] = unit.session.execute(statement)  # type: ignore[assignment]
+        removed += result.rowcount
+    return removed
