@@ -140,21 +140,21 @@ def run_worker(settings: Settings, once: bool, interval: float) -> None:
     next_purge = 0.0
     try:
         while True:
-            with UnitOfWork(database, settings) as unit:
-                decided = scan_pending(unit, settings.idl)
-                unit.commit()
-            if decided:
-                logger.info("scanned %d file(s)", decided)
             if time.monotonic() >= next_purge:
                 with UnitOfWork(database, settings) as unit:
                     purged = purge_expired(unit)
                     unit.commit()
                 logger.info("purged %d expired session record(s)", purged)
                 next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+            with UnitOfWork(database, settings) as unit:
+                decided = scan_pending(unit, settings.idl)
+                unit.commit()
+            if decided:
+                logger.info("scanned %d file(s)", decided)
+                continue  # more may be waiting: take the next batch at once
             if once:
                 return
-            if not decided:
-                time.sleep(interval)
+            time.sleep(interval)
     finally:
         database.dispose()
 

@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> App:
             strict_validation=True,
             validate_responses=settings.validate_responses,
             validator_map=validator_map,
-            security_map=mount.security_map(settings),
+            security_map=mount.security_map(settings, database),
             swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui", spec_path="/openapi.json"),
         )
         dispatcher.register(mount.prefix, mount.renderer(), mount.document(settings)["paths"])

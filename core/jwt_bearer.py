@@ -12,7 +12,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from connexion.security import NO_VALUE, BearerSecurityHandler
 from joserfc import jwt
@@ -129,7 +129,13 @@ def _unauthorized(detail: str, error: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": f'Bearer error="{error}"'})
 
 
-def bearer_security_handler(verifier: JWTVerifier) -> type[BearerSecurityHandler]:
+class TokenVerifier(Protocol):
+    """Anything that turns a bearer token into verified claims, or raises `Unauthorized`."""
+
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+
+def bearer_security_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     """A Connexion security handler class bound to `verifier`.
 
     Connexion hands `token_info` to handlers; it carries the verified claims and, as `uid`,

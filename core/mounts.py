@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from core.config import Settings
+from core.database import Database
 from core.problems import Renderer
 
 
@@ -44,9 +45,9 @@ class Mount:
         renderer: Renderer = self.api_module().render_problem
         return renderer
 
-    def security_map(self, settings: Settings) -> dict[str, Any]:
-        build: Callable[[Settings], dict[str, Any]] = self.api_module().security_map
-        return build(settings)
+    def security_map(self, settings: Settings, database: Database) -> dict[str, Any]:
+        build: Callable[[Settings, Database], dict[str, Any]] = self.api_module().security_map
+        return build(settings, database)
 
     def middlewares(self, settings: Settings) -> list[tuple[type[Any], dict[str, Any]]]:
         """ASGI middlewares the API adds in front of its operations (optional `middlewares` hook)."""

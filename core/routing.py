@@ -11,8 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import starlette.routing
+from connexion.exceptions import UnsupportedMediaTypeProblem
 from connexion.frameworks import starlette as starlette_utils
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
 from connexion.middleware.response_validation import (
     ResponseValidationAPI,
     ResponseValidationMiddleware,
@@ -42,6 +48,41 @@ class UntypedRoutingMiddleware(RoutingMiddleware):
             if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:
                 route.app.default = api.router  # type: ignore[attr-defined]
         self.router.mount(api.base_path, app=api.router)
+
+
+class _DeclaredContentTypeOperation(RequestValidationOperation):
+    """Refuses a body sent without a Content-Type (415) instead of guessing it.
+
+    Connexion validates such a body as the operation's first media type, but the handler's
+    framework does not parse it as one, so the handler would get raw bytes.
+    """
+
+    def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+        names = {name.lower() for name, _ in headers}
+        has_body = b"transfer-encoding" in names or any(
+            name.lower() == b"content-length" and value.strip() not in (b"", b"0") for name, value in headers
+        )
+        if has_body and b"content-type" not in names and self._operation.request_body:
+            accepted = ", ".join(self._operation.consumes)
+            raise UnsupportedMediaTypeProblem(detail=f"The request body has no Content-Type; expected {accepted}")
+        content_type: tuple[str, str] = super().extract_content_type(headers)
+        return content_type
+
+
+class _RequestValidationAPI(RequestValidationAPI):
+    def make_operation(self, operation: AbstractOperation) -> Any:
+        return _DeclaredContentTypeOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class DeclaredContentTypeRequestValidation(RequestValidationMiddleware):
+    """Connexion's request validation, refusing bodies without a Content-Type."""
+
+    api_cls = _RequestValidationAPI
 
 
 # Set by middlewares outside Connexion's stack (request context, rate limits), so on the way
@@ -96,7 +137,11 @@ def middlewares(validate_responses: bool, direct_dispatch: bool = False) -> list
     and otherwise moved ahead of security: it only watches what is sent, so its place among
     the request-side layers changes nothing, and there it also covers direct dispatch.
     """
-    replacements = {RoutingMiddleware: UntypedRoutingMiddleware, SwaggerUIMiddleware: QuickSwaggerUIMiddleware}
+    replacements = {
+        RoutingMiddleware: UntypedRoutingMiddleware,
+        SwaggerUIMiddleware: QuickSwaggerUIMiddleware,
+        RequestValidationMiddleware: DeclaredContentTypeRequestValidation,
+    }
     stack: list[Any] = []
     for middleware in ConnexionMiddleware.default_middlewares:
         if middleware is ResponseValidationMiddleware:

@@ -21,7 +21,7 @@ from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, MultiP
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import relevance
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from core.problems import FieldErrors, ValidationFailed
 
@@ -88,10 +88,11 @@ def field_path(parts: Iterable[str | int]) -> str:
 def describe(error: ValidationError) -> str:
     """A sentence a person can act on, for the common JSON Schema keywords."""
     value: Any = error.validator_value
+    schema: Any = error.schema if isinstance(error.schema, dict) else {}
     messages: dict[str, Callable[[], str]] = {
         "type": lambda: f"Must be of type {_one_of(value)}.",
-        "minimum": lambda: f"Must be greater than or equal to {value}.",
-        "maximum": lambda: f"Must be less than or equal to {value}.",
+        "minimum": lambda: f"Must be greater than {'' if schema.get('exclusiveMinimum') else 'or equal to '}{value}.",
+        "maximum": lambda: f"Must be less than {'' if schema.get('exclusiveMaximum') else 'or equal to '}{value}.",
         "minLength": lambda: f"Must be at least {value} characters long.",
         "maxLength": lambda: f"Must be at most {value} characters long.",
         "minItems": lambda: f"Must contain at least {value} item(s).",
@@ -112,21 +113,28 @@ def _one_of(value: Any) -> str:
 def collect(errors: Iterable[ValidationError], prefix: Sequence[str | int] = ()) -> FieldErrors:
     """Group validation errors by field path; a missing or unknown property is its own field."""
     result: FieldErrors = {}
+
+    def add(field: str, message: str) -> None:
+        # Some validators report once per missing or unknown name, others once for all.
+        messages = result.setdefault(field, [])
+        if message not in messages:
+            messages.append(message)
+
     for error in sorted(errors, key=relevance):
         path = [*prefix, *error.absolute_path]
         if error.validator == "required" and isinstance(error.instance, dict):
             required: Any = error.validator_value
             for name in required:
                 if name not in error.instance:
-                    result.setdefault(field_path([*path, name]), []).append("This field is required.")
+                    add(field_path([*path, name]), "This field is required.")
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
             schema: Any = error.schema
             known = set(schema.get("properties", {}))
             for name in error.instance:
                 if name not in known:
-                    result.setdefault(field_path([*path, name]), []).append("Unknown property.")
+                    add(field_path([*path, name]), "Unknown property.")
         else:
-            result.setdefault(field_path(path), []).append(describe(error))
+            add(field_path(path), describe(error))
     return result
 
 
@@ -233,6 +241,14 @@ class FieldMultiPartValidator(MultiPartFormDataValidator):
     @property
     def _form_parser_cls(self) -> type[MultiPartParser]:
         return _ClosingMultiPartParser
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        try:
+            return await super()._parse(stream, scope)
+        except MultiPartException as exc:
+            raise ValidationFailed(
+                "The multipart body cannot be read.", errors={BODY_ROOT: [f"{exc.message}."]}
+            ) from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not isinstance(body, dict):

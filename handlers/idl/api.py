@@ -16,10 +16,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from core.config import JWTSettings, Settings
+from core.database import Database
 from core.jwt_bearer import JWTVerifier, bearer_security_handler
 from core.problems import Problem
 from core.ratelimit import Quota, RateLimiter, RateLimitMiddleware, RateLimitSettings
 from core.request_context import current_request_id
+from core.unit_of_work import UnitOfWork
+from models.idl.accounts import Accounts
 
 if TYPE_CHECKING:
     from core.mounts import Mount
@@ -60,8 +63,25 @@ def verifier(jwt: JWTSettings) -> JWTVerifier:
     return JWTVerifier(jwt)
 
 
-def security_map(settings: Settings) -> dict[str, Any]:
-    return {"bearer": bearer_security_handler(verifier(settings.idl.jwt))}
+class LiveSessionVerifier:
+    """A valid signature is not enough: the session must not be logged out or revoked, and
+    its user must still be active. Checked before the request is validated, so a revoked
+    token is refused with 401 whatever else is wrong with the request."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.signature = verifier(settings.idl.jwt)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        claims = self.signature.verify(token)
+        with UnitOfWork(self.database, self.settings) as unit:
+            Accounts(unit, self.settings.idl.jwt).authenticate(claims, ip_address="")
+        return claims
+
+
+def security_map(settings: Settings, database: Database) -> dict[str, Any]:
+    return {"bearer": bearer_security_handler(LiveSessionVerifier(settings, database))}
 
 
 def middlewares(settings: Settings, mount: Mount) -> list[tuple[type[Any], dict[str, Any]]]:

@@ -213,12 +213,15 @@ def upgrade() -> None:
     sa.Column('virus_scan_status', sa.String(length=16), nullable=False),
     sa.Column('scan_result', sa.String(length=200), nullable=True),
     sa.Column('scanned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('scan_attempts', sa.Integer(), nullable=False),
+    sa.Column('next_scan_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('uploaded_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['purchase_order_id'], ['idl_purchase_orders.id'], name=op.f('fk_idl_files_purchase_order_id_idl_purchase_orders')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['idl_users.id'], name=op.f('fk_idl_files_uploaded_by_id_idl_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idl_files')),
-    sa.UniqueConstraint('stored_filename', name=op.f('uq_idl_files_stored_filename'))
+    sa.UniqueConstraint('stored_filename', name=op.f('uq_idl_files_stored_filename')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('idl_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idl_files_purchase_order_id'), ['purchase_order_id'], unique=False)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from core.config import IDLSettings
 from core.files import EmptyFile, FileStore, FileTooLarge, ScanError, Scanner, scanner_from_address, sniff
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 REALM = "idl"
 ATTACHABLE_STATUSES = ("draft", "submitted")
 PENDING, CLEAN, INFECTED = "pending", "clean", "infected"
+MAX_RETRY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ class Attachments:
         if attachment.virus_scan_status != CLEAN:
             raise Locked("File is still being scanned; try again shortly", extensions={"virus_scan_status": PENDING})
         path = self.store.path_of(attachment.stored_filename)
+        if not path.is_file():
+            # The row outlived its bytes (storage lost or not shared between machines).
+            logger.error("file %s: %s is missing from the upload directory", attachment.id, path)
+            raise NotFound(f"The content of file {file_id} is no longer available")
         return Download(path, attachment.original_filename, attachment.mime_type, attachment.file_size)
 
     def delete(self, principal: Principal, file_id: int) -> None:
@@ -176,13 +183,19 @@ def scan_pending(unit: UnitOfWork, settings: IDLSettings, scanner: Scanner | Non
     """Scan up to `batch` pending files and record the verdicts; returns how many were decided.
 
     Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the
-    queue without scanning a file twice. A file the scanner cannot reach stays pending.
+    queue without scanning a file twice. A file that cannot be scanned (scanner down, bytes
+    missing) stays pending and is retried after 2, 4, 8, ... seconds, at most an hour.
     """
     scanner = scanner or scanner_from_address(settings.clamd_address)
     store = FileStore(settings.upload_dir)
+    now = utcnow()
     claimed = unit.session.scalars(
         select(Attachment)
-        .where(Attachment.virus_scan_status == PENDING)
+        .options(lazyload(Attachment.uploaded_by))  # PostgreSQL locks no outer-joined rows
+        .where(
+            Attachment.virus_scan_status == PENDING,
+            or_(Attachment.next_scan_at.is_(None), Attachment.next_scan_at <= now),
+        )
         .order_by(Attachment.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
@@ -192,7 +205,10 @@ def scan_pending(unit: UnitOfWork, settings: IDLSettings, scanner: Scanner | Non
         try:
             verdict = scanner.scan(store.path_of(attachment.stored_filename))
         except (ScanError, OSError) as exc:
-            logger.warning("file %s: scan failed, left pending: %s", attachment.id, exc)
+            attachment.scan_attempts += 1
+            delay = min(2**attachment.scan_attempts, MAX_RETRY_SECONDS)
+            attachment.next_scan_at = now + timedelta(seconds=delay)
+            logger.warning("file %s: scan failed, retried in %d s: %s", attachment.id, delay, exc)
             continue
         attachment.scanned_at = utcnow()
         attachment.scan_result = verdict.signature

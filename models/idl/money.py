@@ -1,8 +1,9 @@
 """Money arithmetic for purchase orders: `Decimal` throughout, rounded half-up to cents per line.
 
-A line's net is quantity x unit price, its tax that net x the tax code's rate, each rounded
-to cents; its total is the sum of the two. The order's amounts are the sums of its lines',
-so they always add up: 50 x 12.50 = 625.00 net + 12 % = 75.00 tax, 700.00 line total.
+A line's net is quantity x unit price and its tax quantity x unit price x the tax code's
+rate, each rounded to cents; its total is the sum of the two. The order's amounts are the
+sums of its lines', so they always add up: 50 x 12.50 = 625.00 net + 12 % = 75.00 tax,
+700.00 line total.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ class OrderAmounts:
 
 
 def price_line(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> LineAmounts:
-    """Quantity to 3 and unit price to 2 decimal places, then net and tax rounded to cents."""
+    """Quantity to 3 and unit price to 2 decimal places; then net and tax, each computed from
+    the exact quantity x unit price and rounded to cents."""
     quantity, unit_price = thousandths(quantity), cents(unit_price)
-    net = cents(quantity * unit_price)
-    return LineAmounts(quantity, unit_price, net, cents(net * tax_rate / HUNDRED))
+    exact = quantity * unit_price
+    return LineAmounts(quantity, unit_price, cents(exact), cents(exact * tax_rate / HUNDRED))
 
 
 def total_of(lines: Iterable[LineAmounts]) -> OrderAmounts:

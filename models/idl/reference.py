@@ -193,10 +193,10 @@ def import_rows(unit: UnitOfWork, kind: str, rows: Iterable[Mapping[str, Any]], 
     """Insert or update every row (matched by id); returns how many rows were imported."""
     model = KINDS[kind]
     records = parse(kind, rows, source)
-    for values in records:
+    for number, values in enumerate(records, start=1):
         if model is CostCode and unit.session.get(Project, values["project_id"]) is None:
             project_id = values["project_id"]
-            raise ReferenceImportError(f"{source}: cost code {values['id']} names unknown project {project_id}")
+            raise ReferenceImportError(f"{source}, row {number}: project_id {project_id} is not a known project")
         unit.session.merge(model(**values))
         unit.session.flush()
     return len(records)

@@ -211,7 +211,8 @@ class Attachment(Base):
     """A file attached to a purchase order; the bytes are on disk under `stored_filename`."""
 
     __tablename__ = "idl_files"
-    __table_args__ = (Index("ix_idl_files_scan_status", "virus_scan_status"),)
+    # Files are deleted for good; on SQLite, AUTOINCREMENT keeps their ids from being reused.
+    __table_args__ = (Index("ix_idl_files_scan_status", "virus_scan_status"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     purchase_order_id: Mapped[int] = mapped_column(ForeignKey("idl_purchase_orders.id"), index=True)
@@ -222,6 +223,9 @@ class Attachment(Base):
     virus_scan_status: Mapped[str] = mapped_column(String(16), default="pending")
     scan_result: Mapped[str | None] = mapped_column(String(200))
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A scan that fails is retried later, backing off, so one stuck file never holds up the queue.
+    scan_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("idl_users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
