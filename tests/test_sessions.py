@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,10 @@ REALM = "test-realm"
 
 
 @pytest.fixture
-def db(database: Settings) -> Database:
-    return Database(database.database_url)
+def db(database: Settings) -> Iterator[Database]:
+    engine = Database(database.database_url)
+    yield engine
+    engine.dispose()
 
 
 def test_a_rotated_token_works_once_and_its_reuse_revokes_the_family(db: Database) -> None:
