@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from core import passwords
 from core.config import JWTSettings
@@ -25,6 +25,7 @@ from core.unit_of_work import UnitOfWork
 from models.idl.roles import ADMIN, ROLE_AUTHORIZATION_LIMITS, ROLE_PERMISSIONS, ROLES
 from models.idl.tables import Project, User, UserProject
 from models.shared.audit import Actor, AuditTrail
+from models.shared.paging import page_of
 from models.shared.search import contains
 from models.shared.sessions import InvalidRefreshTokenError, SessionStore
 from models.shared.tables import utcnow
@@ -162,12 +163,7 @@ class Users:
             conditions.append(User.active.is_(where.active))
         if where.search:
             conditions.append(or_(contains(User.name, where.search), contains(User.email, where.search)))
-        session = self.unit.session
-        total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-        users = session.scalars(
-            select(User).where(*conditions).order_by(User.name, User.id).offset((page - 1) * limit).limit(limit)
-        ).all()
-        return users, total
+        return page_of(self.unit.session, User, conditions, (User.name, User.id), page, limit)
 
     def by_email(self, email: str) -> User | None:
         return self.unit.session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, or_, select, update
 
 from core.problems import Forbidden, NotFound, Unprocessable
 from core.unit_of_work import UnitOfWork
@@ -24,6 +24,7 @@ from models.idl.money import MAX_AMOUNT, LineAmounts, cents, price_line, to_deci
 from models.idl.roles import PO_CREATE
 from models.idl.tables import CostCode, LineItem, Project, PurchaseOrder, TaxCode
 from models.shared.audit import AuditTrail
+from models.shared.paging import page_of
 from models.shared.search import contains
 from models.shared.tables import utcnow
 
@@ -107,16 +108,8 @@ class PurchaseOrders:
                     in_lines,
                 )
             )
-        session = self.unit.session
-        total = session.scalar(select(func.count()).select_from(PurchaseOrder).where(*conditions)) or 0
-        orders = session.scalars(
-            select(PurchaseOrder)
-            .where(*conditions)
-            .order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
-            .offset((page - 1) * limit)
-            .limit(limit)
-        ).all()
-        return orders, total
+        newest_first = (PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
+        return page_of(self.unit.session, PurchaseOrder, conditions, newest_first, page, limit)
 
     # Writing -------------------------------------------------------------------------------
 

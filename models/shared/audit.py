@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
 from core.unit_of_work import UnitOfWork
+from models.shared.paging import page_of
 from models.shared.tables import AuditEntry
 
 Values = Mapping[str, Any]
@@ -103,13 +102,5 @@ class AuditTrail:
             conditions.append(
                 AuditEntry.created_at < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC)
             )
-        session = self.unit.session
-        total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-        entries = session.scalars(
-            select(AuditEntry)
-            .where(*conditions)
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-            .offset((page - 1) * limit)
-            .limit(limit)
-        ).all()
-        return entries, total
+        newest_first = (AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        return page_of(self.unit.session, AuditEntry, conditions, newest_first, page, limit)
