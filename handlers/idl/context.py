@@ -21,5 +21,5 @@ def accounts() -> Accounts:
 
 
 def caller(token_info: dict[str, Any]) -> Principal:
-    """The caller behind the verified token: 401 if the session was revoked or the user is gone."""
-    return accounts().authenticate(token_info["claims"], client_ip())
+    """The caller behind the token the security layer verified (session live, user active)."""
+    return accounts().principal(token_info["claims"], client_ip())

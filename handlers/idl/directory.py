@@ -10,7 +10,7 @@ from core.responses import json_body
 from core.unit_of_work import current_unit
 from handlers.idl import dto
 from handlers.idl.context import caller
-from models.idl.accounts import UserFilter, Users
+from models.idl.accounts import REALM, UserFilter, Users
 from models.idl.reference import Reference
 from models.idl.roles import ADMIN, PM
 from models.shared.audit import AuditFilter, AuditTrail
@@ -74,7 +74,7 @@ def list_audit_logs(
     start = date.fromisoformat(date_from) if date_from else None
     end = date.fromisoformat(date_to) if date_to else None
     where = AuditFilter(entity_type, entity_id, user_id, action, start, end)
-    entries, total = AuditTrail(current_unit(), "idl").page(where, page, limit)
+    entries, total = AuditTrail(current_unit(), REALM).page(where, page, limit)
     return json_body(
         {"data": [dto.audit_entry(entry) for entry in entries], "pagination": dto.pagination(page, limit, total)}
     )

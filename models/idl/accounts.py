@@ -114,7 +114,17 @@ class Accounts:
         self.audit.record(principal.actor, "user", principal.id, "logout", None, {"session_id": principal.session_id})
 
     def authenticate(self, claims: dict[str, Any], ip_address: str) -> Principal:
-        """The caller behind verified token claims, or 401 if the session or user is gone."""
+        """The caller behind verified token claims, or 401 if the session or user is gone.
+
+        The security layer calls this once per request; handlers then take `principal`.
+        """
+        principal = self.principal(claims, ip_address)
+        if not self.sessions.is_live(principal.jti, principal.session_id):
+            raise Unauthorized("The token has been revoked.")
+        return principal
+
+    def principal(self, claims: dict[str, Any], ip_address: str) -> Principal:
+        """The caller of a request whose session the security layer has already checked."""
         try:
             user_id = int(claims["sub"])
             jti, session_id = str(claims["jti"]), str(claims["sid"])
@@ -122,7 +132,7 @@ class Accounts:
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthorized("The token is not an IDL access token.") from exc
         user = self.unit.session.get(User, user_id)
-        if user is None or not user.active or not self.sessions.is_live(jti, session_id):
+        if user is None or not user.active:
             raise Unauthorized("The token has been revoked.")
         return Principal(user, jti, session_id, expires_at, ip_address)
 

@@ -23,7 +23,7 @@ from core.config import IDLSettings
 from core.files import EmptyFile, FileStore, FileTooLarge, ScanError, Scanner, scanner_from_address, sniff
 from core.problems import Forbidden, Locked, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import Principal
+from models.idl.accounts import REALM, Principal
 from models.idl.purchasing import PurchaseOrders
 from models.idl.roles import PO_CREATE
 from models.idl.tables import Attachment, PurchaseOrder
@@ -32,7 +32,6 @@ from models.shared.tables import utcnow
 
 logger = logging.getLogger(__name__)
 
-REALM = "idl"
 ATTACHABLE_STATUSES = ("draft", "submitted")
 PENDING, CLEAN, INFECTED = "pending", "clean", "infected"
 MAX_RETRY_SECONDS = 3600

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,18 +19,16 @@ from sqlalchemy import exists, or_, select, update
 
 from core.problems import Forbidden, NotFound, Unprocessable
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import Principal
+from models.idl.accounts import REALM, Principal
 from models.idl.money import MAX_AMOUNT, LineAmounts, cents, price_line, to_decimal, total_of
 from models.idl.roles import PO_CREATE
 from models.idl.tables import CostCode, LineItem, Project, PurchaseOrder, TaxCode
 from models.shared.audit import AuditTrail
-from models.shared.paging import page_of
+from models.shared.paging import page_of, within_days
 from models.shared.search import contains
 from models.shared.tables import utcnow
 
-REALM = "idl"
 DRAFT = "draft"
-SPENDING_STATUSES = ("approved", "closed")
 
 
 @dataclass(frozen=True)
@@ -61,10 +59,6 @@ def audited_values(order: PurchaseOrder) -> dict[str, Any]:
     }
 
 
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
-
-
 class PurchaseOrders:
     def __init__(self, unit: UnitOfWork) -> None:
         self.unit = unit
@@ -93,10 +87,7 @@ class PurchaseOrders:
             conditions.append(PurchaseOrder.project_id == where.project_id)
         if where.created_by is not None:
             conditions.append(PurchaseOrder.created_by_id == where.created_by)
-        if where.date_from:
-            conditions.append(PurchaseOrder.created_at >= start_of(where.date_from))
-        if where.date_to:
-            conditions.append(PurchaseOrder.created_at < start_of(where.date_to + timedelta(days=1)))
+        conditions.extend(within_days(PurchaseOrder.created_at, where.date_from, where.date_to))
         if where.search:
             in_lines = exists().where(
                 LineItem.purchase_order_id == PurchaseOrder.id, contains(LineItem.description, where.search)

@@ -18,16 +18,14 @@ from sqlalchemy import select
 
 from core.problems import Conflict, Forbidden, Unprocessable
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import Principal
-from models.idl.purchasing import PurchaseOrders
+from models.idl.accounts import REALM, Principal
+from models.idl.purchasing import DRAFT, PurchaseOrders
 from models.idl.roles import PM, PO_APPROVE, PO_SUBMIT
 from models.idl.tables import Approval, CostCode, Project, PurchaseOrder, User, UserProject
 from models.shared.audit import AuditTrail
 from models.shared.tables import utcnow
 
-REALM = "idl"
-DRAFT, SUBMITTED, APPROVED, REJECTED, CANCELLED, CLOSED = (
-    "draft",
+SUBMITTED, APPROVED, REJECTED, CANCELLED, CLOSED = (
     "submitted",
     "approved",
     "rejected",

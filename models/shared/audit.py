@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from core.unit_of_work import UnitOfWork
-from models.shared.paging import page_of
+from models.shared.paging import page_of, within_days
 from models.shared.tables import AuditEntry
 
 Values = Mapping[str, Any]
@@ -96,11 +96,6 @@ class AuditTrail:
             conditions.append(AuditEntry.actor_id == where.user_id)
         if where.action:
             conditions.append(AuditEntry.action == where.action)
-        if where.date_from:
-            conditions.append(AuditEntry.created_at >= datetime.combine(where.date_from, time.min, UTC))
-        if where.date_to:
-            conditions.append(
-                AuditEntry.created_at < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC)
-            )
+        conditions.extend(within_days(AuditEntry.created_at, where.date_from, where.date_to))
         newest_first = (AuditEntry.created_at.desc(), AuditEntry.id.desc())
         return page_of(self.unit.session, AuditEntry, conditions, newest_first, page, limit)

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 Row = TypeVar("Row")
+
+
+def within_days(column: Any, date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
+    """`column` (a UTC timestamp) falls on or after `date_from` and on or before `date_to`,
+    both calendar days inclusive; a bound left out does not limit."""
+    conditions: list[ColumnElement[bool]] = []
+    if date_from:
+        conditions.append(column >= datetime.combine(date_from, time.min, UTC))
+    if date_to:
+        conditions.append(column < datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+    return conditions
 
 
 def page_of(
