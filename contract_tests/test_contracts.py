@@ -1,10 +1,10 @@
 """Schemathesis over every operation of every mounted spec, in-process against the ASGI app.
 
-For each API, on each request path (fast and stock): one stateless test per operation
-(examples, coverage and fuzzing phases with positive and negative data) and one stateful
-test that follows the spec's links, so that
-`use_after_free` and `ensure_resource_availability` have a history to check. Every built-in
-check runs, `ignored_auth` included, with credentials supplied the way a client would.
+For each API: one stateless test per operation (examples, coverage and fuzzing phases
+with positive and negative data) and one stateful test that follows the spec's links, so
+that `use_after_free` and `ensure_resource_availability` have a history to check. Every
+built-in check runs, `ignored_auth` included, with credentials supplied the way a client
+of that API would (its `demo_client`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import OperationConfig
 
 from contract_tests import harness
+from core.api import Api, DemoClient
 
 COMMON: dict[str, Any] = {"database": None, "deadline": None, "suppress_health_check": list(HealthCheck)}
 
 
-def load_schema(prefix: str, identity: harness.Identity, request_path: str) -> Any:
-    schema = schemathesis.openapi.from_asgi(f"{prefix}/openapi.json", harness.app(request_path))
+def load_schema(api: Api[Any], client: DemoClient) -> Any:
+    schema = schemathesis.openapi.from_asgi(f"{api.prefix}/openapi.json", harness.app())
     schema.config.seed = harness.SEED
     schema.config.generation.update(modes=list(schemathesis.GenerationMode), max_examples=harness.EXAMPLES)
     # A schema-valid request may still break a business rule the schema cannot state (no
@@ -30,7 +31,7 @@ def load_schema(prefix: str, identity: harness.Identity, request_path: str) -> A
     # document 422 for exactly that, so it does not count as rejecting valid data.
     acceptance = schema.config.checks.positive_data_acceptance
     acceptance.expected_statuses = [*acceptance.expected_statuses, "422"]
-    for operation_id, statuses in harness.STATE_DEPENDENT_STATUSES.items():
+    for operation_id, statuses in api.state_dependent_statuses.items():
         override = {
             "checks": {"positive_data_acceptance": {"expected-statuses": [*acceptance.expected_statuses, *statuses]}}
         }
@@ -40,11 +41,11 @@ def load_schema(prefix: str, identity: harness.Identity, request_path: str) -> A
 
     @schema.auth(refresh_interval=None)
     class ClientCredentials:
-        def get(self, case: Any, context: Any) -> str:
-            return identity.authorization_for(case.operation.definition.raw.get("operationId"))
+        def get(self, case: Any, context: Any) -> dict[str, str]:
+            return client.headers_for(case.operation.definition.raw.get("operationId"))
 
-        def set(self, case: Any, data: str, context: Any) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": data}
+        def set(self, case: Any, data: dict[str, str], context: Any) -> None:
+            case.headers = {**(case.headers or {}), **data}
 
     return schema
 
@@ -58,10 +59,10 @@ def stateless_test(schema: Any) -> Any:
     return test
 
 
-def stateful_test(schema: Any, identity: harness.Identity) -> Any:
+def stateful_test(schema: Any, client: DemoClient) -> Any:
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
-            identity.renew()
+            client.renew()
 
     case = hypothesis.seed(harness.SEED)(Workflow).TestCase
     case.settings = settings(
@@ -70,10 +71,9 @@ def stateful_test(schema: Any, identity: harness.Identity) -> Any:
     return case
 
 
-for _mount in harness.mounts():
-    for _path in harness.PATHS:
-        _identity = harness.IDENTITIES[_mount.name](harness.settings())
-        _schema = load_schema(_mount.prefix, _identity, _path)
-        _name = _mount.name.title().replace("_", "")
-        globals()[f"test_{_mount.name}_operations_{_path}"] = stateless_test(_schema)
-        globals()[f"Test{_name}Workflows{_path.title()}"] = stateful_test(_schema, _identity)
+for _api in harness.apis():
+    _client = harness.client_of(_api)
+    _schema = load_schema(_api, _client)
+    _name = _api.name.title().replace("_", "")
+    globals()[f"test_{_api.name}_operations"] = stateless_test(_schema)
+    globals()[f"Test{_name}Workflows"] = stateful_test(_schema, _client)

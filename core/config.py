@@ -1,17 +1,24 @@
-"""Settings read once from the environment, so nothing is configured at import time."""
+"""Settings read once from the environment, so nothing is configured at import time.
+
+`Settings` holds what the core needs; each API reads its own settings (`Api.settings`)
+from the same environment when it is mounted, and they are kept in `Settings.apis`.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HANDLER_THREADS = 8
 
 
-def _flag(value: str | None) -> bool:
+def flag(value: str | None) -> bool:
+    """An on/off environment variable: 1, true, yes or on (any case) is on."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -61,37 +68,17 @@ def dev_secret(path: Path) -> str:
     """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
-@dataclass(frozen=True)
-class IDLSettings:
-    """The IDL Purchase Order Tool: its token key, rate limits, and where attachments live."""
-
-    jwt: JWTSettings = field(default_factory=JWTSettings)
-    rate_per_user: str = "1000/hour"
-    rate_per_endpoint: str = "100/minute"
-    rate_uploads: str = "10/minute"
-    rate_limits_enabled: bool = True
-    upload_dir: Path = PROJECT_ROOT / "var" / "idl_files"
-    max_upload_bytes: int = 25 * 1024 * 1024
-    clamd_address: str | None = None  # a UNIX socket path or tcp://host:port; None = built-in scanner
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], instance_dir: Path) -> IDLSettings:
-        return cls(
-            jwt=JWTSettings.from_env("IDL", env, instance_dir),
-            rate_per_user=env.get("IDL_RATE_LIMIT_PER_USER") or cls.rate_per_user,
-            rate_per_endpoint=env.get("IDL_RATE_LIMIT_PER_ENDPOINT") or cls.rate_per_endpoint,
-            rate_uploads=env.get("IDL_RATE_LIMIT_UPLOADS") or cls.rate_uploads,
-            rate_limits_enabled=not _flag(env.get("IDL_RATE_LIMITS_DISABLED")),
-            upload_dir=Path(env.get("IDL_UPLOAD_DIR") or instance_dir / "idl_files"),
-            max_upload_bytes=int(env.get("IDL_MAX_UPLOAD_BYTES") or cls.max_upload_bytes),
-            clamd_address=env.get("CLAMD_ADDRESS") or None,
-        )
+def _addresses(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 @dataclass(frozen=True)
@@ -102,24 +89,39 @@ class Settings:
     instance_dir: Path
     spec_dir: Path = PROJECT_ROOT / "specs"
     validate_responses: bool = False
-    request_path: str = "fast"  # "fast" (core.fast_path) or "stock" Connexion FlaskApp
-    order_accept_jwt: JWTSettings = field(default_factory=JWTSettings)
-    idl: IDLSettings = field(default_factory=IDLSettings)
     # Shared counters (rate limits) live here when set, so they hold across workers and machines.
     redis_url: str | None = None
+    # Off turns every API's rate limits off (the headers are still sent): for load tests.
+    rate_limits_enabled: bool = True
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
+    # How many handlers that may block run at once per worker process (core.concurrency).
+    handler_threads: int = DEFAULT_HANDLER_THREADS
+    # The environment the APIs read their own settings from.
+    environ: Mapping[str, str] = field(default_factory=dict)
+    # Each mounted API's own settings, by API name (filled by core.api.configure).
+    apis: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = dict(os.environ if env is None else env)
         instance_dir = Path(env.get("INSTANCE_DIR") or PROJECT_ROOT / "var")
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'service.db'}"
+        threads = int(env.get("HANDLER_THREADS") or DEFAULT_HANDLER_THREADS)
+        if threads < 1:
+            raise ValueError("HANDLER_THREADS must be at least 1")
         return cls(
             database_url=database_url,
             instance_dir=instance_dir,
             spec_dir=Path(env.get("SPEC_DIR") or PROJECT_ROOT / "specs"),
-            validate_responses=_flag(env.get("VALIDATE_RESPONSES")),
-            request_path=env.get("REQUEST_PATH") or "fast",
-            order_accept_jwt=JWTSettings.from_env("ORDER_ACCEPT", env, instance_dir),
-            idl=IDLSettings.from_env(env, instance_dir),
+            validate_responses=flag(env.get("VALIDATE_RESPONSES")),
             redis_url=env.get("REDIS_URL") or None,
+            rate_limits_enabled=not flag(env.get("RATE_LIMITS_DISABLED")),
+            trusted_proxies=_addresses(env.get("TRUSTED_PROXIES")),
+            handler_threads=threads,
+            environ=env,
         )
+
+    def with_api(self, name: str, api_settings: Any) -> Settings:
+        """These settings, with one API's own settings replaced (tests tune an API this way)."""
+        return replace(self, apis={**self.apis, name: api_settings})

@@ -27,9 +27,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite files get WAL, a busy timeout and enforced foreign keys."""
+def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite files get WAL, a busy timeout and enforced foreign keys.
+
+    `pool_size` is how many connections stay open (a few more may be opened at peaks).
+    """
     parsed = make_url(url)
+    if pool_size is not None and not (
+        parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    ):
+        kwargs = {"pool_size": pool_size, "max_overflow": 4, **kwargs}
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
@@ -50,8 +57,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 class Database:
     """An engine and its session factory; the app factory makes one per app."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def dispose(self) -> None:

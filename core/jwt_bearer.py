@@ -1,4 +1,4 @@
-"""JWT bearer verification with joserfc, and the Connexion security handler that uses it.
+"""JWT bearer verification with joserfc, and the security verifier that uses it.
 
 Only the configured algorithm is accepted (so `alg: none` and algorithm confusion are
 refused), the signature must verify against the configured key, `exp` is required, and
@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
 
-from connexion.security import NO_VALUE, BearerSecurityHandler
+from connexion.lifecycle import ConnexionRequest
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from core.concurrency import inline
 from core.config import JWTSettings
 from core.problems import Unauthorized
+from core.security import TokenPrincipal, Verifier
 
 NAMEIDENTIFIER_CLAIMS = (
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
@@ -48,7 +50,7 @@ def load_verifying_key(settings: JWTSettings) -> VerifyingKey:
     raise ValueError("RS256 needs a public key file or a JWKS file")
 
 
-def user_id_from_claims(claims: dict[str, Any]) -> str | None:
+def user_id_from_claims(claims: Mapping[str, Any]) -> str | None:
     """The caller's user id: `sub`, else the `nameidentifier` claim; None when neither is set."""
     for name in ("sub", *NAMEIDENTIFIER_CLAIMS):
         value = claims.get(name)
@@ -129,34 +131,38 @@ def _unauthorized(detail: str, error: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": f'Bearer error="{error}"'})
 
 
-class TokenVerifier(Protocol):
-    """Anything that turns a bearer token into verified claims, or raises `Unauthorized`."""
-
-    def verify(self, token: str) -> dict[str, Any]: ...
+REQUEST_CLAIMS = "partner_gateway_claims"
 
 
-def bearer_security_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
-    """A Connexion security handler class bound to `verifier`.
+def verified_once(scope: MutableMapping[str, Any], verifier: JWTVerifier, token: str) -> dict[str, Any]:
+    """`verifier.verify(token)`, done at most once per request: whoever verifies the token first
+    (a rate limiter that identifies the caller, say) leaves the claims for the security check."""
+    memo: dict[tuple[int, str], dict[str, Any]] = scope.setdefault("extensions", {}).setdefault(REQUEST_CLAIMS, {})
+    key = (id(verifier), token)
+    if key not in memo:
+        memo[key] = verifier.verify(token)
+    return memo[key]
 
-    Connexion hands `token_info` to handlers; it carries the verified claims and, as `uid`,
-    the user id (or None), which Connexion also passes to handlers as `user`.
+
+def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
+    """The OAuth 2.0 scopes a token grants: `scope` (space-separated, RFC 8693) or `scp` (a list)."""
+    granted = claims.get("scope", claims.get("scp", ""))
+    if isinstance(granted, str):
+        return frozenset(granted.split())
+    if isinstance(granted, list):
+        return frozenset(str(item) for item in granted)
+    return frozenset()
+
+
+def token_principal(verifier: JWTVerifier) -> Verifier:
+    """A security verifier accepting tokens `verifier` verifies: the caller is the token's subject.
+
+    Pure computation over a per-process cache, so it runs on the event loop.
     """
 
-    def token_info(token: str) -> dict[str, Any]:
-        claims = verifier.verify(token)
-        return {"uid": user_id_from_claims(claims), "claims": claims}
+    @inline
+    def verify(credential: str, request: ConnexionRequest) -> TokenPrincipal:
+        claims = verified_once(request.scope, verifier, credential)
+        return TokenPrincipal(user_id_from_claims(claims), claims, scopes_of(claims))
 
-    class JWTBearerHandler(BearerSecurityHandler):
-        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
-            return token_info
-
-        def _get_verify_func(self, info: Callable[[str], dict[str, Any]]) -> Callable[[Any], Any]:
-            # Connexion's generic wrapper inspects the function's signature on every call;
-            # this one knows it and calls it directly.
-            def verify(request: Any) -> Any:
-                auth_type, token = self.get_auth_header_value(request)
-                return info(token) if auth_type == "bearer" else NO_VALUE
-
-            return verify
-
-    return JWTBearerHandler
+    return verify

@@ -20,6 +20,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from core.challenges import challenge_of, with_challenge
 from core.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -88,20 +89,16 @@ class PayloadTooLarge(ApiProblem):
     status_code = 413
 
 
+class UnsupportedMediaType(ApiProblem):
+    status_code = 415
+
+
 class Unprocessable(ApiProblem):
     status_code = 422
 
 
 class Locked(ApiProblem):
     status_code = 423
-
-
-class TooManyRequests(ApiProblem):
-    status_code = 429
-
-
-class BadGateway(ApiProblem):
-    status_code = 502
 
 
 def problem_from_exception(exc: Exception) -> Problem:
@@ -191,4 +188,5 @@ class ProblemDispatcher:
             allowed = api.allowed.for_path(request.url.path)
             if allowed:
                 problem = replace(problem, headers={**problem.headers, "Allow": allowed})
-        return api.renderer(problem, request)
+        headers = with_challenge(problem.status, problem.headers, challenge_of(request.scope))
+        return api.renderer(replace(problem, headers=headers), request)

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Quota", "RateLimitMiddleware", "RateLimitSettings", "RateLimiter"]
+__all__ = ["Quota", "RateLimitMiddleware", "RateLimitSettings", "RateLimiter", "authorization"]
 
 UNMATCHED = "<unmatched>"
 """The path part of the endpoint key shared by every path that matches no template."""
@@ -220,7 +220,7 @@ class RateLimitMiddleware:
         prefix: str,
         paths: Mapping[str, Mapping[str, Any]],
         limiter: RateLimiter,
-        identify: Callable[[str | None], str | None],
+        identify: Callable[[Scope], str | None],
         reject: Callable[[Scope, Receive, Send, Quota], Awaitable[None]],
         upload_operations: Collection[str] = (),
     ) -> None:
@@ -243,7 +243,7 @@ class RateLimitMiddleware:
             return
 
         endpoint = f"{scope['method']} {self._matcher.template(path[len(self.prefix) :] or '/')}"
-        caller = self.identify(_authorization(scope)) or f"ip:{_client_host(scope)}"
+        caller = self.identify(scope) or f"ip:{_client_host(scope)}"
         upload = endpoint in self.upload_operations
         if self.limiter.in_process:
             quota = self.limiter.hit(caller, endpoint, upload)
@@ -257,8 +257,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, _with_headers(send, headers))
 
 
-def _authorization(scope: Scope) -> str | None:
-    """The request's first `Authorization` header, if any."""
+def authorization(scope: Scope) -> str | None:
+    """The request's first `Authorization` header, if any (for `identify` functions)."""
     for name, value in scope.get("headers", ()):
         if name.lower() == b"authorization":
             text: str = value.decode("latin-1")

@@ -1,4 +1,4 @@
-"""The middleware stack, and routing that matches path parameters by position only.
+"""The middleware stack around the request path, and routing that matches path parameters by position only.
 
 Connexion routes `{id}` of type integer as `{id:int}`: `/orders/abc` then matches no
 operation and falls through to a bare 404. The source contracts want 400 for a malformed
@@ -11,25 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import starlette.routing
-from connexion.exceptions import UnsupportedMediaTypeProblem
 from connexion.frameworks import starlette as starlette_utils
+from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.request_validation import (
-    RequestValidationAPI,
-    RequestValidationMiddleware,
-    RequestValidationOperation,
-)
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import (
     ResponseValidationAPI,
     ResponseValidationMiddleware,
     ResponseValidationOperation,
 )
 from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
-from core.direct_dispatch import DirectDispatchMiddleware
+from core.dispatch import OperationMiddleware
 
 
 class UntypedRoutingAPI(RoutingAPI):
@@ -48,41 +45,6 @@ class UntypedRoutingMiddleware(RoutingMiddleware):
             if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:
                 route.app.default = api.router  # type: ignore[attr-defined]
         self.router.mount(api.base_path, app=api.router)
-
-
-class _DeclaredContentTypeOperation(RequestValidationOperation):
-    """Refuses a body sent without a Content-Type (415) instead of guessing it.
-
-    Connexion validates such a body as the operation's first media type, but the handler's
-    framework does not parse it as one, so the handler would get raw bytes.
-    """
-
-    def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
-        names = {name.lower() for name, _ in headers}
-        has_body = b"transfer-encoding" in names or any(
-            name.lower() == b"content-length" and value.strip() not in (b"", b"0") for name, value in headers
-        )
-        if has_body and b"content-type" not in names and self._operation.request_body:
-            accepted = ", ".join(self._operation.consumes)
-            raise UnsupportedMediaTypeProblem(detail=f"The request body has no Content-Type; expected {accepted}")
-        content_type: tuple[str, str] = super().extract_content_type(headers)
-        return content_type
-
-
-class _RequestValidationAPI(RequestValidationAPI):
-    def make_operation(self, operation: AbstractOperation) -> Any:
-        return _DeclaredContentTypeOperation(
-            self.next_app,
-            operation=operation,
-            strict_validation=self.strict_validation,
-            validator_map=self.validator_map,
-        )
-
-
-class DeclaredContentTypeRequestValidation(RequestValidationMiddleware):
-    """Connexion's request validation, refusing bodies without a Content-Type."""
-
-    api_cls = _RequestValidationAPI
 
 
 # Set by middlewares outside Connexion's stack (request context, rate limits), so on the way
@@ -130,26 +92,23 @@ class QuickSwaggerUIMiddleware(SwaggerUIMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def middlewares(validate_responses: bool, direct_dispatch: bool = False) -> list[Any]:
-    """Connexion's default middleware stack, with the untyped router and the quick Swagger UI.
+def middlewares(validate_responses: bool) -> list[Any]:
+    """Connexion's middleware stack, with the request path of core.dispatch in place of its
+    security, request-validation and context layers.
 
-    Response validation is left out when it is off (it would only pass every response on),
-    and otherwise moved ahead of security: it only watches what is sent, so its place among
-    the request-side layers changes nothing, and there it also covers direct dispatch.
+    The router is the untyped one and Swagger UI the quick one. Response validation is left
+    out when it is off (it would only pass every response on), and otherwise sits right
+    after routing, where it sees every answer an operation gives.
     """
-    replacements = {
-        RoutingMiddleware: UntypedRoutingMiddleware,
-        SwaggerUIMiddleware: QuickSwaggerUIMiddleware,
-        RequestValidationMiddleware: DeclaredContentTypeRequestValidation,
-    }
+    replacements = {RoutingMiddleware: UntypedRoutingMiddleware, SwaggerUIMiddleware: QuickSwaggerUIMiddleware}
+    replaced_by_dispatch = (SecurityMiddleware, RequestValidationMiddleware, ContextMiddleware)
     stack: list[Any] = []
     for middleware in ConnexionMiddleware.default_middlewares:
-        if middleware is ResponseValidationMiddleware:
+        if middleware is ResponseValidationMiddleware or middleware in replaced_by_dispatch:
             continue
         stack.append(replacements.get(middleware, middleware))
         if middleware is RoutingMiddleware:
             if validate_responses:
                 stack.append(OuterHeadersAwareResponseValidation)
-            if direct_dispatch:
-                stack.append(DirectDispatchMiddleware)
+            stack.append(OperationMiddleware)
     return stack

@@ -1,16 +1,15 @@
 """One unit of database work per operation call, committed on success and rolled back otherwise.
 
-The resolver wraps every handler in `transactional`, so a handler only asks for
-`current_unit()` and hands it to its repositories. The unit opens its connection on first
+The request path (core.dispatch) calls every handler `in_unit_of_work`, so a handler
+only asks for `current_unit()` and hands it to its services and repositories. The unit opens its connection on first
 use, and an ORM session on that connection only when a repository needs one: the hottest
 reads go through Core on the bare connection, which costs a fraction of a session.
 Whether the call succeeded is read from what the handler returns (a status below 400) or
-raises. This works the same under either request path (core.factory).
+raises.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
@@ -132,23 +131,17 @@ def status_of(result: Any) -> int:
     return int(getattr(result, "status_code", 200))
 
 
-def transactional(
-    handler: Callable[..., Any], database: Database, settings: Settings | None = None
-) -> Callable[..., Any]:
-    """Run `handler` inside its own unit of work."""
-
-    @functools.wraps(handler)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with UnitOfWork(database, settings) as unit:
-            token = _unit.set(unit)
-            try:
-                result = handler(*args, **kwargs)
-                if status_of(result) < 400 or unit.keeps_changes_on_error:
-                    unit.commit()
-                else:
-                    unit.rollback()
-                return result
-            finally:
-                _unit.reset(token)
-
-    return run
+def in_unit_of_work(handler: Callable[..., Any], database: Database, settings: Settings, kwargs: dict[str, Any]) -> Any:
+    """Call `handler(**kwargs)` in a unit of work of its own: committed when it answers below
+    400 (or asked to keep its changes), rolled back otherwise."""
+    with UnitOfWork(database, settings) as unit:
+        token = _unit.set(unit)
+        try:
+            result = handler(**kwargs)
+            if status_of(result) < 400 or unit.keeps_changes_on_error:
+                unit.commit()
+            else:
+                unit.rollback()
+            return result
+        finally:
+            _unit.reset(token)

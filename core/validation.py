@@ -1,77 +1,106 @@
-"""Request validators that report every invalid field by its path, e.g. `items[0].quantity`.
+"""Request validation against the spec's schemas, reporting every invalid field by its path.
 
-Connexion's own validators stop at the first error and describe it in one string; clients
-of these APIs want each field's messages so they can show them beside the field. These
-subclasses keep Connexion's schemas and strictness and only change how errors are reported.
+Schemas are checked by jsonschema-rs (compiled once per schema, from OpenAPI 3.0 to JSON
+Schema draft 4: `nullable` and the integer formats become plain keywords). Clients of these
+APIs want each field's messages so they can show them beside the field, so errors are
+grouped by path (`items[0].quantity`, `$` for the body as a whole) and described in
+sentences. At most `MAX_ERRORS` problems are reported: a huge rejected body costs no
+more to refuse than a small one.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
+import jsonschema_rs
 from connexion.lifecycle import ConnexionRequest
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, MultiPartFormDataValidator, ParameterValidator
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from jsonschema.exceptions import relevance
-from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from core.problems import FieldErrors, ValidationFailed
 
 BODY_ROOT = "$"
-
-# JSON Schema's format checker knows no integer widths; OpenAPI's int32 and int64 are bounds.
-FORMAT_CHECKER = FormatChecker(Draft4Validator.FORMAT_CHECKER.checkers)
-_INTEGER_BOUNDS = {"int32": 2**31, "int64": 2**63}
-
-
-def _within(bound: int) -> Callable[[object], bool]:
-    def check(value: object) -> bool:
-        return not isinstance(value, int) or isinstance(value, bool) or -bound <= value < bound
-
-    return check
+MAX_ERRORS = 100
+_INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
 
 
-for _name, _bound in _INTEGER_BOUNDS.items():
-    FORMAT_CHECKER.checks(_name)(_within(_bound))
+def to_json_schema(schema: Any) -> Any:
+    """Translate an (already dereferenced) OpenAPI 3.0 schema into plain JSON Schema draft 4."""
+    if isinstance(schema, list):
+        return [to_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: to_json_schema(value) for key, value in schema.items() if key != "nullable"}
+    if schema.get("nullable") is True:
+        if "type" in converted:
+            converted["type"] = [converted["type"], "null"]
+        if "enum" in converted and None not in converted["enum"]:
+            converted["enum"] = [*converted["enum"], None]
+    bounds = _INTEGER_RANGES.get(str(schema.get("format")))
+    if bounds and schema.get("type") == "integer":
+        low, high = bounds
+        converted["minimum"] = max(converted.get("minimum", low), low)
+        converted["maximum"] = min(converted.get("maximum", high), high)
+    return converted
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+class SchemaValidator:
+    """One schema, compiled once, checked quickly and described field by field when it fails."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = to_json_schema(schema)
+        self._compiled = jsonschema_rs.Draft4Validator(self.schema)
+
+    def is_valid(self, instance: Any) -> bool:
+        return bool(self._compiled.is_valid(instance))
+
+    def errors(self, instance: Any, prefix: Sequence[str | int] = ()) -> FieldErrors:
+        """The first `MAX_ERRORS` problems with `instance`, most specific first, by field path."""
+        found = []
+        for error in self._compiled.iter_errors(instance):
+            found.append(error)
+            if len(found) >= MAX_ERRORS:
+                break
+        found.sort(key=_relevance)
+        result: FieldErrors = {}
+
+        def add(path: Sequence[str | int], message: str) -> None:
+            # Some keywords report once per missing or unknown name, others once for all.
+            messages = result.setdefault(field_path([*prefix, *path]), [])
+            if message not in messages:
+                messages.append(message)
+
+        for error in found:
+            path = list(error.instance_path)
+            keyword = str(error.schema_path[-1]) if error.schema_path else ""
+            kind = error.kind
+            if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+                add([*path, kind.property], "This field is required.")
+            elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+                for name in kind.unexpected:
+                    add([*path, name], "Unknown property.")
+            else:
+                parent = _at(self.schema, error.schema_path[:-1])
+                add(path, describe(keyword, parent.get(keyword), parent, error.message))
+        return result
 
 
-@FORMAT_CHECKER.checks("date", raises=ValueError)
-def _is_date(value: object) -> bool:
-    """OpenAPI's `date` (RFC 3339 full-date), which draft 4's checker does not know."""
-    if not isinstance(value, str):
-        return True
-    if not _ISO_DATE.match(value):
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
-    datetime.date.fromisoformat(value)
-    return True
+def _relevance(error: Any) -> tuple[Any, ...]:
+    """Deeper first, then siblings in path order, a weak keyword (anyOf, oneOf) last: as jsonschema sorts."""
+    path = [(0, part) if isinstance(part, int) else (1, str(part)) for part in error.instance_path]
+    keyword = str(error.schema_path[-1]) if error.schema_path else ""
+    return (-len(path), path, keyword in _WEAK_KEYWORDS)
 
 
-_COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
-
-
-def compiled(schema: dict[str, Any], make: Callable[..., Any]) -> Any:
-    """The validator `make` builds for `schema`, built once per schema.
-
-    Connexion creates its validators on every request; the schemas are the specification's
-    own long-lived dicts, so the compiled validator is kept beside them (the dict is held
-    too, so its id cannot be reused).
-    """
-    key = (id(schema), make)
-    entry = _COMPILED.get(key)
-    if entry is None:
-        entry = _COMPILED[key] = (schema, make(schema, format_checker=FORMAT_CHECKER))
-    return entry[1]
+def _at(schema: Any, path: Iterable[str | int]) -> dict[str, Any]:
+    node = schema
+    for part in path:
+        node = node[part]
+    return node if isinstance(node, dict) else {}
 
 
 def field_path(parts: Iterable[str | int]) -> str:
@@ -85,96 +114,103 @@ def field_path(parts: Iterable[str | int]) -> str:
     return path or BODY_ROOT
 
 
-def describe(error: ValidationError) -> str:
+def describe(keyword: str, value: Any, schema: Mapping[str, Any], fallback: str = "Invalid value.") -> str:
     """A sentence a person can act on, for the common JSON Schema keywords."""
-    value: Any = error.validator_value
-    schema: Any = error.schema if isinstance(error.schema, dict) else {}
-    messages: dict[str, Callable[[], str]] = {
-        "type": lambda: f"Must be of type {_one_of(value)}.",
-        "minimum": lambda: f"Must be greater than {'' if schema.get('exclusiveMinimum') else 'or equal to '}{value}.",
-        "maximum": lambda: f"Must be less than {'' if schema.get('exclusiveMaximum') else 'or equal to '}{value}.",
-        "minLength": lambda: f"Must be at least {value} characters long.",
-        "maxLength": lambda: f"Must be at most {value} characters long.",
-        "minItems": lambda: f"Must contain at least {value} item(s).",
-        "maxItems": lambda: f"Must contain at most {value} item(s).",
-        "pattern": lambda: f"Must match the pattern {value}.",
-        "enum": lambda: f"Must be one of: {', '.join(map(str, value))}.",
-        "format": lambda: f"Must be a valid {value}.",
-        "uniqueItems": lambda: "Items must be unique.",
+    if keyword == "type":
+        types = [name for name in (value if isinstance(value, list) else [value]) if name != "null"]
+        if isinstance(value, list) and "null" in value:
+            types.append("null")
+        return f"Must be of type {' or '.join(map(str, types))}."
+    bounds = _INTEGER_RANGES.get(str(schema.get("format")))
+    if bounds and keyword in ("minimum", "maximum") and value in bounds:
+        return f"Must be a valid {schema['format']}."
+    if keyword in ("minimum", "exclusiveMinimum"):
+        exclusive = schema.get("exclusiveMinimum") is True
+        return f"Must be greater than {'' if exclusive else 'or equal to '}{schema.get('minimum')}."
+    if keyword in ("maximum", "exclusiveMaximum"):
+        exclusive = schema.get("exclusiveMaximum") is True
+        return f"Must be less than {'' if exclusive else 'or equal to '}{schema.get('maximum')}."
+    messages = {
+        "minLength": f"Must be at least {value} characters long.",
+        "maxLength": f"Must be at most {value} characters long.",
+        "minItems": f"Must contain at least {value} item(s).",
+        "maxItems": f"Must contain at most {value} item(s).",
+        "pattern": f"Must match the pattern {value}.",
+        "format": f"Must be a valid {value}.",
+        "uniqueItems": "Items must be unique.",
+        "multipleOf": f"Must be a multiple of {value}.",
+        "minProperties": f"Must have at least {value} member(s).",
+        "maxProperties": f"Must have at most {value} member(s).",
     }
-    message = messages.get(str(error.validator))
-    return message() if message else str(error.message)
+    if keyword == "enum" and isinstance(value, list):
+        return f"Must be one of: {', '.join(map(str, value))}."
+    return messages.get(keyword, fallback)
 
 
-def _one_of(value: Any) -> str:
-    return " or ".join(value) if isinstance(value, list) else str(value)
+# Parameters -------------------------------------------------------------------------------
+
+# What a number in a URL may look like; Python's int() and float() also take " 1", "1_0",
+# other scripts' digits, "nan" and "inf", which no client means as a number.
+_STRICT_NUMBERS = {
+    "integer": re.compile(r"-?[0-9]+"),
+    "number": re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"),
+}
 
 
-def collect(errors: Iterable[ValidationError], prefix: Sequence[str | int] = ()) -> FieldErrors:
-    """Group validation errors by field path; a missing or unknown property is its own field."""
-    result: FieldErrors = {}
+class StrictURIParser(OpenAPIURIParser):
+    """Connexion's URI parser, converting to a number only what is written as one.
 
-    def add(field: str, message: str) -> None:
-        # Some validators report once per missing or unknown name, others once for all.
-        messages = result.setdefault(field, [])
-        if message not in messages:
-            messages.append(message)
+    Anything else stays the string it was, so validation refuses it with a type error.
+    """
 
-    for error in sorted(errors, key=relevance):
-        path = [*prefix, *error.absolute_path]
-        if error.validator == "required" and isinstance(error.instance, dict):
-            required: Any = error.validator_value
-            for name in required:
-                if name not in error.instance:
-                    add(field_path([*path, name]), "This field is required.")
-        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            schema: Any = error.schema
-            known = set(schema.get("properties", {}))
-            for name in error.instance:
-                if name not in known:
-                    add(field_path([*path, name]), "Unknown property.")
-        else:
-            add(field_path(path), describe(error))
-    return result
+    def resolve_params(self, params: dict[str, Any], _in: str) -> dict[str, Any]:
+        resolved: dict[str, Any] = super().resolve_params(params, _in)
+        for name, values in params.items():
+            schema = self.param_schemas.get(name) or {}
+            pattern = _STRICT_NUMBERS.get(schema.get("type", ""))
+            raw = values if _in == "path" else (values[-1] if values else None)
+            if pattern is None or not isinstance(raw, str):
+                continue
+            if not pattern.fullmatch(raw) or not math.isfinite(float(raw)):
+                resolved[name] = raw
+        return resolved
 
 
-class FieldParameterValidator(ParameterValidator):
+class ParameterValidator:
     """Validates path, query, header and cookie parameters, reporting each by name."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._validators = {
-            (param["in"], param["name"]): compiled(param.get("schema", param), Draft4Validator)
-            for params in self.parameters.values()
-            for param in params
-        }
+    def __init__(
+        self, parameters: Sequence[Mapping[str, Any]], *, strict: bool, security_query: Sequence[str] = ()
+    ) -> None:
+        self.parameters = [(param, SchemaValidator(param.get("schema", param))) for param in parameters]
+        self.strict = strict
+        self.known_query = {param["name"] for param in parameters if param["in"] == "query"} | set(security_query)
 
-    def validate_request(self, request: ConnexionRequest) -> None:
+    def validate(self, request: ConnexionRequest) -> None:
         errors: FieldErrors = {}
-        if self.strict_validation:
-            for name in sorted(self.validate_query_parameter_list(request, self.security_query_params)):
+        if self.strict:
+            for name in sorted(set(request.query_params) - self.known_query):
                 errors[name] = ["Unknown query parameter."]
-        for location, params in self.parameters.items():
-            for param in params:
-                value = _parameter_value(request, location, param["name"])
-                message = self._check(location, param, value)
-                if message:
-                    errors.setdefault(param["name"], []).append(message)
+        for param, validator in self.parameters:
+            message = self._check(param, validator, _value(request, param["in"], param["name"]))
+            if message:
+                errors.setdefault(param["name"], []).append(message)
         if errors:
             raise ValidationFailed("One or more parameters are invalid.", errors=errors)
 
-    def _check(self, location: str, param: dict[str, Any], value: Any) -> str | None:
+    @staticmethod
+    def _check(param: Mapping[str, Any], validator: SchemaValidator, value: Any) -> str | None:
         if is_nullable(param) and is_null(value):
             return None
         if value is None:
-            return f"The {location} parameter is required." if param.get("required") else None
-        validator = self._validators[(location, param["name"])]
+            return f"The {param['in']} parameter is required." if param.get("required") else None
         if validator.is_valid(value):
             return None
-        return describe(sorted(validator.iter_errors(value), key=relevance)[0])
+        errors = validator.errors(value)
+        return next(iter(errors.values()))[0] if errors else "Invalid value."
 
 
-def _parameter_value(request: ConnexionRequest, location: str, name: str) -> Any:
+def _value(request: ConnexionRequest, location: str, name: str) -> Any:
     if location == "query":
         return request.query_params.get(name)
     if location == "path":
@@ -184,88 +220,3 @@ def _parameter_value(request: ConnexionRequest, location: str, name: str) -> Any
     if location == "cookie":
         return request.cookies.get(name)
     return None
-
-
-class FieldJSONBodyValidator(JSONRequestBodyValidator):
-    """Validates JSON bodies, reporting every invalid field by its path."""
-
-    @property
-    def _validator(self) -> Any:
-        return self._compiled
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._compiled = compiled(self._schema, Draft4RequestValidator)
-
-    async def _parse(self, stream: Any, scope: Any) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
-        if not raw:
-            return None
-        try:
-            return json.loads(raw.decode(self._encoding))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValidationFailed(
-                "The request body is not valid JSON.", errors={BODY_ROOT: [f"Invalid JSON: {exc}."]}
-            ) from exc
-
-    def _validate(self, body: Any) -> dict[str, Any] | None:
-        if body is None and not self._required:
-            return None  # an optional body that was left out
-        if body is None and not self._nullable:
-            raise ValidationFailed("A request body is required.", errors={BODY_ROOT: ["A request body is required."]})
-        errors = collect(self._compiled.iter_errors(body))
-        if errors:
-            raise ValidationFailed("The request body is invalid.", errors=errors)
-        return None
-
-
-class _ClosingMultiPartParser(MultiPartParser):
-    """Parses a multipart body for validation only, and releases its spooled files at once.
-
-    Validation looks at which parts exist, never at a file's bytes; the handler reads the
-    body again for itself. Without this, each upload left a temporary file to the garbage
-    collector.
-    """
-
-    async def parse(self) -> FormData:
-        form = await super().parse()
-        for _, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                await value.close()
-        return form
-
-
-class FieldMultiPartValidator(MultiPartFormDataValidator):
-    """Validates multipart bodies, reporting every invalid part by name."""
-
-    @property
-    def _form_parser_cls(self) -> type[MultiPartParser]:
-        return _ClosingMultiPartParser
-
-    async def _parse(self, stream: Any, scope: Any) -> Any:
-        try:
-            return await super()._parse(stream, scope)
-        except MultiPartException as exc:
-            raise ValidationFailed(
-                "The multipart body cannot be read.", errors={BODY_ROOT: [f"{exc.message}."]}
-            ) from exc
-
-    def _validate(self, body: Any) -> dict[str, Any] | None:
-        if not isinstance(body, dict):
-            raise ValidationFailed("The form is invalid.", errors={BODY_ROOT: ["The form could not be read."]})
-        errors: FieldErrors = {}
-        if self._strict_validation:
-            known = set(self._schema.get("properties", {}))
-            errors.update({name: ["Unknown form part."] for name in body if name not in known})
-        errors.update(collect(compiled(self._schema, Draft4RequestValidator).iter_errors(body)))
-        if errors:
-            raise ValidationFailed("The form is invalid.", errors=errors)
-        return None
-
-
-def field_validator_map() -> dict[str, Any]:
-    """Connexion's validator map with the field-reporting validators swapped in."""
-    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
-    body["*/*json"] = FieldJSONBodyValidator
-    body["multipart/form-data"] = FieldMultiPartValidator
-    return {**VALIDATOR_MAP, "parameter": FieldParameterValidator, "body": body}

@@ -1,1 +1,10 @@
-"""HTTP handlers: one sub-package per API, one function per operationId."""
+"""Operation handlers, one sub-package per API.
+
+`APIS` is the mount table: the modules that declare each served API (`API = Api(...)`),
+in the order they are mounted. Adding an API adds its line here, and nothing to `core/`.
+"""
+
+APIS = (
+    "handlers.order_accept.api",
+    "handlers.idl.api",
+)

@@ -8,8 +8,8 @@ from core.config import Settings
 from core.database import Base, make_engine
 from models.registry import import_all_models
 
-import_all_models()
 config = context.config
+import_all_models(config.attributes.get("apis"))
 url = config.attributes.get("database_url") or Settings.from_env().database_url
 
 

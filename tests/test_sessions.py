@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.columns import utcnow
 from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
 from models.shared.sessions import InvalidRefreshTokenError, SessionStore, purge_expired
-from models.shared.tables import RefreshToken, RevokedAccessToken, utcnow
+from models.shared.tables import RefreshToken, RevokedAccessToken
 
 REALM = "test-realm"
 

@@ -8,6 +8,7 @@ and `scanning` has it checked for viruses, after which an infected file is moved
 
 from __future__ import annotations
 
+from core.files.downloads import content_disposition
 from core.files.scanning import (
     ClamdScanner,
     ScanError,
@@ -30,6 +31,7 @@ __all__ = [
     "SignatureScanner",
     "StoredFile",
     "Verdict",
+    "content_disposition",
     "scanner_from_address",
     "sniff",
 ]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.responses import json_body
+from core.responses import Json, json_body
 from handlers.idl import dto
-from handlers.idl.context import accounts, caller, client_ip
+from handlers.idl.context import accounts, client_ip
+from models.idl.accounts import Caller
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def login(body: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+def login(body: dict[str, Any]) -> Json:
+    """Exchange an email and password for an access token and a refresh token."""
     tokens = accounts().login(body["email"], body["password"], client_ip())
     return json_body(
         {
@@ -24,7 +26,8 @@ def login(body: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
     )
 
 
-def refresh_tokens(body: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+def refresh_tokens(body: dict[str, Any]) -> Json:
+    """Spend a refresh token for a new pair."""
     tokens = accounts().refresh(body["refresh_token"])
     return json_body(
         {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token, "expires_in": tokens.expires_in},
@@ -32,6 +35,7 @@ def refresh_tokens(body: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
     )
 
 
-def logout(token_info: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
-    accounts().logout(caller(token_info))
+def logout(principal: Caller) -> Json:
+    """End the caller's session: this access token and its refresh tokens."""
+    accounts().logout(principal)
     return json_body({"message": "Successfully logged out"})

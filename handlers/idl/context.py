@@ -1,13 +1,12 @@
-"""What every IDL handler needs: the authenticated caller, and where the request came from."""
+"""What IDL handlers share: where the request came from, and the services they call."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from connexion import request
 
 from core.unit_of_work import current_unit
-from models.idl.accounts import Accounts, Principal
+from models.idl.accounts import Accounts
+from models.idl.settings import IDLSettings
 
 
 def client_ip() -> str:
@@ -15,11 +14,10 @@ def client_ip() -> str:
     return str(client[0]) if client else "unknown"
 
 
+def idl_settings() -> IDLSettings:
+    settings: IDLSettings = current_unit().settings.apis["idl"]
+    return settings
+
+
 def accounts() -> Accounts:
-    unit = current_unit()
-    return Accounts(unit, unit.settings.idl.jwt)
-
-
-def caller(token_info: dict[str, Any]) -> Principal:
-    """The caller behind the token the security layer verified (session live, user active)."""
-    return accounts().principal(token_info["claims"], client_ip())
+    return Accounts(current_unit(), idl_settings().jwt)

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.columns import aware
 from models.idl.reference import WithSpending
 from models.idl.tables import Approval, Attachment, LineItem, PurchaseOrder, User, Vendor
-from models.shared.sessions import aware
 from models.shared.tables import AuditEntry
 
 

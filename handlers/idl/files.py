@@ -4,72 +4,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import request
 from connexion.lifecycle import ConnexionResponse
 
-from core.files import scanner_from_address
-from core.responses import json_body, no_content
+from core.files import content_disposition, scanner_from_address
+from core.responses import Json, created, json_body, location, no_content
 from core.unit_of_work import current_unit
 from handlers.idl import dto
-from handlers.idl.context import caller
+from handlers.idl.context import idl_settings
+from models.idl.accounts import Caller
 from models.idl.attachments import Attachments, Upload
 
-Json = tuple[Any, int, dict[str, str]]
 CHUNK = 64 * 1024
 
 
 def _attachments() -> Attachments:
-    unit = current_unit()
-    return Attachments(unit, unit.settings.idl)
+    return Attachments(current_unit(), idl_settings())
 
 
-def upload_purchase_order_file(token_info: dict[str, Any], id: int, file: Any = None, **_: Any) -> Json:  # noqa: A002
-    settings = current_unit().settings.idl
-    # Starlette's UploadFile keeps its stream in `.file`, Werkzeug's FileStorage in `.stream`.
-    stream = getattr(file, "file", None) or file.stream
-    upload = Upload(stream, file.filename or "file", file.content_type)
-    try:
-        scanner = scanner_from_address(settings.clamd_address)
-        attachment = _attachments().upload(caller(token_info), id, upload, scanner)
-    finally:
-        stream.close()  # the framework spooled it to a temporary file; release it now
+def upload_purchase_order_file(principal: Caller, id: int, file: Any = None, **_: Any) -> Json:  # noqa: A002
+    """Attach a file to a purchase order; it is scanned for viruses on arrival and again later."""
+    upload = Upload(file.file, file.filename or "file", file.content_type)
+    scanner = scanner_from_address(idl_settings().clamd_address)
+    attachment = _attachments().upload(principal, id, upload, scanner)
     body = {**dto.attachment(attachment), "stored_filename": attachment.stored_filename}
-    base = request.url.path.rsplit("/purchase-orders/", 1)[0]
-    return json_body(body, 201, {"Location": f"{base}/files/{attachment.id}/download"})
+    return created(body, location("/files/{id}/download", id=attachment.id))
 
 
-def list_purchase_order_files(token_info: dict[str, Any], id: int) -> Json:  # noqa: A002
-    files = _attachments().listed(caller(token_info), id)
+def list_purchase_order_files(principal: Caller, id: int) -> Json:  # noqa: A002
+    """List a purchase order's files and their scan status."""
+    files = _attachments().listed(principal, id)
     return json_body({"data": [dto.attachment(file) for file in files]})
 
 
-def download_file(token_info: dict[str, Any], id: int) -> ConnexionResponse:  # noqa: A002
-    download = _attachments().download(caller(token_info), id)
+def download_file(principal: Caller, id: int) -> ConnexionResponse:  # noqa: A002
+    """Download a file whose virus scan came back clean."""
+    download = _attachments().download(principal, id)
 
     def chunks() -> Any:
         with download.path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
 
-    disposition = f'attachment; filename="{_quoted(download.filename)}"'
     return ConnexionResponse(
         status_code=200,
         mimetype=download.mime_type,
-        content_type=download.mime_type,
         body=download.path.read_bytes() if download.size <= CHUNK else chunks(),
         headers={
-            "Content-Disposition": disposition,
+            "Content-Disposition": content_disposition(download.filename),
             "Content-Length": str(download.size),
             "X-Content-Type-Options": "nosniff",
         },
     )
 
 
-def delete_file(token_info: dict[str, Any], id: int) -> ConnexionResponse:  # noqa: A002
-    _attachments().delete(caller(token_info), id)
+def delete_file(principal: Caller, id: int) -> ConnexionResponse:  # noqa: A002
+    """Delete a file of a purchase order that is still a draft or submitted."""
+    _attachments().delete(principal, id)
     return no_content()
-
-
-def _quoted(filename: str) -> str:
-    """The name inside a quoted-string: no quotes, backslashes or control characters."""
-    return "".join("_" if ch in '"\\' or ord(ch) < 32 or ord(ch) > 126 else ch for ch in filename) or "file"

@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from connexion import request
 from connexion.lifecycle import ConnexionResponse
 
-from core.responses import json_body, no_content
+from core.responses import Json, created, json_body, location, no_content
 from core.unit_of_work import current_unit
 from handlers.idl import dto
-from handlers.idl.context import caller
+from models.idl.accounts import Caller
 from models.idl.attachments import Attachments
-from models.idl.purchasing import PurchaseOrderFilter, PurchaseOrders
+from models.idl.purchasing import PurchaseOrders
+from models.idl.repositories import PurchaseOrderFilter
 from models.idl.tables import PurchaseOrder
 from models.idl.workflow import Workflow
 
-Json = tuple[Any, int, dict[str, str]]
-
 
 def list_purchase_orders(
-    token_info: dict[str, Any],
+    principal: Caller,
     page: int = 1,
     limit: int = 20,
     status: str | None = None,
@@ -32,6 +30,7 @@ def list_purchase_orders(
     date_to: str | None = None,
     search: str | None = None,
 ) -> Json:
+    """List the purchase orders of the caller's projects, newest first."""
     where = PurchaseOrderFilter(
         status=status,
         type=type,
@@ -41,7 +40,7 @@ def list_purchase_orders(
         date_to=date.fromisoformat(date_to) if date_to else None,
         search=search or None,
     )
-    orders, total = PurchaseOrders(current_unit()).page(caller(token_info), where, page, limit)
+    orders, total = PurchaseOrders(current_unit()).page(principal, where, page, limit)
     return json_body(
         {
             "data": [dto.purchase_order_summary(order) for order in orders],
@@ -50,37 +49,42 @@ def list_purchase_orders(
     )
 
 
-def get_purchase_order(token_info: dict[str, Any], id: int) -> Json:  # noqa: A002 - the spec names it `id`
+def get_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002 - the spec names it `id`
+    """Get one purchase order with its lines, files and approval history."""
     unit = current_unit()
-    order = PurchaseOrders(unit).visible(caller(token_info), id)
+    order = PurchaseOrders(unit).visible(principal, id)
     return json_body(dto.purchase_order(order, Attachments(unit).of(order)))
 
 
-def create_purchase_order(token_info: dict[str, Any], body: dict[str, Any]) -> Json:
-    order = PurchaseOrders(current_unit()).create(caller(token_info), body)
-    created = {
+def create_purchase_order(principal: Caller, body: dict[str, Any]) -> Json:
+    """Draft a purchase order."""
+    order = PurchaseOrders(current_unit()).create(principal, body)
+    body = {
         "id": order.id,
         "po_number": order.po_number,
         "status": order.status,
         "total_amount": dto.money(order.total_amount),
         "created_at": dto.stamp(order.created_at),
     }
-    return json_body(created, 201, {"Location": f"{request.url.path.rstrip('/')}/{order.id}"})
+    return created(body, location("/purchase-orders/{id}", id=order.id))
 
 
-def update_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, Any]) -> Json:  # noqa: A002
+def update_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
+    """Replace a draft purchase order."""
     unit = current_unit()
-    order = PurchaseOrders(unit).replace(caller(token_info), id, body)
+    order = PurchaseOrders(unit).replace(principal, id, body)
     return json_body(dto.purchase_order(order, Attachments(unit).of(order)))
 
 
-def delete_purchase_order(token_info: dict[str, Any], id: int) -> ConnexionResponse:  # noqa: A002
-    PurchaseOrders(current_unit()).delete(caller(token_info), id)
+def delete_purchase_order(principal: Caller, id: int) -> ConnexionResponse:  # noqa: A002
+    """Delete a draft purchase order (softly)."""
+    PurchaseOrders(current_unit()).delete(principal, id)
     return no_content()
 
 
-def submit_purchase_order(token_info: dict[str, Any], id: int) -> Json:  # noqa: A002
-    order = Workflow(current_unit()).submit(caller(token_info), id)
+def submit_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002
+    """Submit a draft for approval, routed to the approver it needs."""
+    order = Workflow(current_unit()).submit(principal, id)
     approver = order.approvals[-1].approver
     return _outcome(
         order,
@@ -89,8 +93,9 @@ def submit_purchase_order(token_info: dict[str, Any], id: int) -> Json:  # noqa:
     )
 
 
-def approve_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
-    order = Workflow(current_unit()).approve(caller(token_info), id, (body or {}).get("comments"))
+def approve_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+    """Approve a submitted purchase order."""
+    order = Workflow(current_unit()).approve(principal, id, (body or {}).get("comments"))
     assert order.approved_by is not None
     return _outcome(
         order,
@@ -99,8 +104,9 @@ def approve_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, 
     )
 
 
-def reject_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, Any]) -> Json:  # noqa: A002
-    order = Workflow(current_unit()).reject(caller(token_info), id, body["reason"])
+def reject_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
+    """Reject a submitted purchase order, with a reason."""
+    order = Workflow(current_unit()).reject(principal, id, body["reason"])
     return _outcome(
         order,
         rejection_reason=order.rejection_reason,
@@ -108,8 +114,9 @@ def reject_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, A
     )
 
 
-def cancel_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
-    order = Workflow(current_unit()).cancel(caller(token_info), id, (body or {}).get("reason"))
+def cancel_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+    """Cancel a purchase order."""
+    order = Workflow(current_unit()).cancel(principal, id, (body or {}).get("reason"))
     assert order.cancelled_by is not None
     return _outcome(
         order,
@@ -119,8 +126,9 @@ def cancel_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, A
     )
 
 
-def close_purchase_order(token_info: dict[str, Any], id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
-    order = Workflow(current_unit()).close(caller(token_info), id, (body or {}).get("comments"))
+def close_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+    """Close an approved purchase order."""
+    order = Workflow(current_unit()).close(principal, id, (body or {}).get("comments"))
     assert order.closed_by is not None
     return _outcome(
         order,

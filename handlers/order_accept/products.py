@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.problems import NotFound
-from core.responses import json_body
+from core.responses import Json, json_body
 from core.unit_of_work import current_unit
 from handlers.order_accept.dto import page, product_dto
 from models.order_accept.repositories import ProductRepository
 
 
-def list_products(offset: int = 0, size: int = 12) -> tuple[Any, int, dict[str, str]]:
+def list_products(offset: int = 0, size: int = 12) -> Json:
     """List active products, by name."""
     products, total = ProductRepository(current_unit()).page_active(offset, size)
     return json_body(page(offset, size, total, [product_dto(product) for product in products]))
 
 
-def get_product(id: str) -> tuple[Any, int, dict[str, str]]:  # noqa: A002 - the spec names the parameter `id`
+def get_product(id: str) -> Json:  # noqa: A002 - the spec names the parameter `id`
     """Get one active product by its external id."""
     product = ProductRepository(current_unit()).get_active(id)
     if product is None:

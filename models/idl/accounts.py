@@ -9,26 +9,23 @@ at once on every worker; authorization then uses the user's current role and per
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from core import passwords
+from core.columns import utcnow
 from core.config import JWTSettings
 from core.jwt_bearer import issue_token
 from core.problems import Unauthorized, ValidationFailed
 from core.unit_of_work import UnitOfWork
+from models.idl.repositories import ReferenceRepository, UserFilter, UserRepository
 from models.idl.roles import ADMIN, ROLE_AUTHORIZATION_LIMITS, ROLE_PERMISSIONS, ROLES
-from models.idl.tables import Project, User, UserProject
+from models.idl.tables import User, UserProject
 from models.shared.audit import Actor, AuditTrail
-from models.shared.paging import page_of
-from models.shared.search import contains
 from models.shared.sessions import InvalidRefreshTokenError, SessionStore
-from models.shared.tables import utcnow
 
 REALM = "idl"
 ACCESS_TOKEN_TTL = 900
@@ -36,32 +33,58 @@ INVALID_CREDENTIALS = "Invalid email or password"
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The authenticated caller of one request."""
+class Caller:
+    """The authenticated caller of one request, as their account stood when it began.
 
-    user: User
+    Plain data, read once per request by the security check and handed to the services,
+    which act on it: it is the principal of IDL operations.
+    """
+
+    id: int
+    name: str
+    role: str
+    permissions: frozenset[str]
+    project_ids: tuple[str, ...]
+    authorization_limit: Decimal
     jti: str
     session_id: str
     expires_at: datetime
     ip_address: str
+    scopes: frozenset[str] = frozenset()  # IDL tokens carry no OAuth scopes
+
+    @classmethod
+    def of(cls, user: User, *, jti: str, session_id: str, expires_at: datetime, ip_address: str) -> Caller:
+        """The caller `user` is, in the session a token names."""
+        return cls(
+            id=user.id,
+            name=user.name,
+            role=user.role,
+            permissions=frozenset(user.permissions),
+            project_ids=tuple(user.project_ids),
+            authorization_limit=user.authorization_limit,
+            jti=jti,
+            session_id=session_id,
+            expires_at=expires_at,
+            ip_address=ip_address,
+        )
 
     @property
-    def id(self) -> int:
-        return self.user.id
+    def roles(self) -> frozenset[str]:
+        return frozenset({self.role})
 
     @property
     def is_admin(self) -> bool:
-        return self.user.role == ADMIN
+        return self.role == ADMIN
 
     def holds(self, permission: str) -> bool:
-        return permission in self.user.permissions
+        return permission in self.permissions
 
     def works_on(self, project_id: str) -> bool:
-        return self.is_admin or project_id in self.user.project_ids
+        return self.is_admin or project_id in self.project_ids
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.user.id, self.user.name, self.user.role, self.ip_address)
+        return Actor(self.id, self.name, self.role, self.ip_address)
 
 
 @dataclass(frozen=True)
@@ -80,13 +103,13 @@ class Accounts:
     """Login, refresh, logout and authentication for IDL users."""
 
     def __init__(self, unit: UnitOfWork, jwt: JWTSettings) -> None:
-        self.unit = unit
         self.jwt = jwt
+        self.users = UserRepository(unit)
         self.sessions = SessionStore(unit, REALM)
         self.audit = AuditTrail(unit, REALM)
 
     def login(self, email: str, password: str, ip_address: str) -> Tokens:
-        user = self.unit.session.scalar(select(User).where(User.email == email.strip().lower()))
+        user = self.users.by_email(email)
         matches = passwords.verify(user.password_hash if user else None, password)
         if user is None or not matches or not user.active:
             raise Unauthorized(INVALID_CREDENTIALS)
@@ -102,39 +125,32 @@ class Accounts:
             issued = self.sessions.rotate(refresh_token)
         except InvalidRefreshTokenError as exc:
             raise Unauthorized(str(exc)) from exc
-        user = self.unit.session.get(User, issued.user_id)
+        user = self.users.get(issued.user_id)
         if user is None or not user.active:
             self.sessions.revoke_family(issued.family_id, "user_inactive")
             raise Unauthorized("The account is not active.")
         return Tokens(self._access_token(user, issued.family_id), issued.refresh_token, ACCESS_TOKEN_TTL, user)
 
-    def logout(self, principal: Principal) -> None:
+    def logout(self, principal: Caller) -> None:
         self.sessions.revoke_access_token(principal.jti, principal.expires_at)
         self.sessions.revoke_family(principal.session_id, "logout")
         self.audit.record(principal.actor, "user", principal.id, "logout", None, {"session_id": principal.session_id})
 
-    def authenticate(self, claims: dict[str, Any], ip_address: str) -> Principal:
-        """The caller behind verified token claims, or 401 if the session or user is gone.
+    def authenticate(self, claims: Mapping[str, Any], ip_address: str) -> Caller:
+        """The caller behind verified token claims, or 401 if the session or the user is gone.
 
-        The security layer calls this once per request; handlers then take `principal`.
+        The security check calls this once per request; handlers then take the `principal`.
         """
-        principal = self.principal(claims, ip_address)
-        if not self.sessions.is_live(principal.jti, principal.session_id):
-            raise Unauthorized("The token has been revoked.")
-        return principal
-
-    def principal(self, claims: dict[str, Any], ip_address: str) -> Principal:
-        """The caller of a request whose session the security layer has already checked."""
         try:
             user_id = int(claims["sub"])
             jti, session_id = str(claims["jti"]), str(claims["sid"])
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthorized("The token is not an IDL access token.") from exc
-        user = self.unit.session.get(User, user_id)
-        if user is None or not user.active:
+        user = self.users.get(user_id)
+        if user is None or not user.active or not self.sessions.is_live(jti, session_id):
             raise Unauthorized("The token has been revoked.")
-        return Principal(user, jti, session_id, expires_at, ip_address)
+        return Caller.of(user, jti=jti, session_id=session_id, expires_at=expires_at, ip_address=ip_address)
 
     def issue_for(self, user: User) -> Tokens:
         """Start a session for `user` without a password: demo credentials and tests."""
@@ -152,31 +168,21 @@ class Accounts:
         return issue_token(self.jwt, claims, ACCESS_TOKEN_TTL)
 
 
-@dataclass(frozen=True)
-class UserFilter:
-    role: str | None = None
-    active: bool | None = None
-    search: str | None = None
-
-
 class Users:
     """User accounts: listing, and creation from the command line or demo data."""
 
     def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
+        self.users = UserRepository(unit)
+        self.reference = ReferenceRepository(unit)
 
     def page(self, where: UserFilter, page: int, limit: int) -> tuple[Sequence[User], int]:
-        conditions: list[Any] = []
-        if where.role:
-            conditions.append(User.role == where.role)
-        if where.active is not None:
-            conditions.append(User.active.is_(where.active))
-        if where.search:
-            conditions.append(or_(contains(User.name, where.search), contains(User.email, where.search)))
-        return page_of(self.unit.session, User, conditions, (User.name, User.id), page, limit)
+        return self.users.page(where, page, limit)
 
     def by_email(self, email: str) -> User | None:
-        return self.unit.session.scalar(select(User).where(User.email == email.strip().lower()))
+        return self.users.by_email(email)
+
+    def get(self, user_id: int) -> User | None:
+        return self.users.get(user_id)
 
     def create(
         self,
@@ -192,23 +198,22 @@ class Users:
     ) -> User:
         if role not in ROLES:
             raise ValidationFailed(f"Unknown role {role!r}; one of {', '.join(ROLES)}.")
-        if self.by_email(email) is not None:
+        if self.users.by_email(email) is not None:
             raise ValidationFailed(f"A user with email {email} already exists.")
-        known = set(self.unit.session.scalars(select(Project.id).where(Project.id.in_(project_ids))))
+        known = self.reference.existing_project_ids(project_ids)
         if missing := [project for project in project_ids if project not in known]:
             raise ValidationFailed(f"Unknown project(s): {', '.join(missing)}.")
-        user = User(
-            email=email.strip().lower(),
-            name=name,
-            role=role,
-            password_hash=passwords.hash_password(password),
-            authorization_limit=authorization_limit
-            if authorization_limit is not None
-            else ROLE_AUTHORIZATION_LIMITS[role],
-            permissions=list(permissions if permissions is not None else ROLE_PERMISSIONS[role]),
-            active=active,
-            projects=[UserProject(project_id=project) for project in dict.fromkeys(project_ids)],
+        return self.users.add(
+            User(
+                email=email.strip().lower(),
+                name=name,
+                role=role,
+                password_hash=passwords.hash_password(password),
+                authorization_limit=authorization_limit
+                if authorization_limit is not None
+                else ROLE_AUTHORIZATION_LIMITS[role],
+                permissions=list(permissions if permissions is not None else ROLE_PERMISSIONS[role]),
+                active=active,
+                projects=[UserProject(project_id=project) for project in dict.fromkeys(project_ids)],
+            )
         )
-        self.unit.session.add(user)
-        self.unit.session.flush()
-        return user

@@ -16,19 +16,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import lazyload
-
-from core.config import IDLSettings
+from core.columns import utcnow
 from core.files import EmptyFile, FileStore, FileTooLarge, ScanError, Scanner, scanner_from_address, sniff
+from core.jobs import Job, JobContext, claim_due
 from core.problems import Forbidden, Locked, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import REALM, Principal
+from models.idl.accounts import REALM, Caller
 from models.idl.purchasing import PurchaseOrders
-from models.idl.roles import PO_CREATE
+from models.idl.repositories import AttachmentRepository, PurchaseOrderRepository
+from models.idl.settings import IDLSettings
 from models.idl.tables import Attachment, PurchaseOrder
 from models.shared.audit import AuditTrail
-from models.shared.tables import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +57,8 @@ class Attachments:
         self.unit = unit
         self.settings = settings
         self.orders = PurchaseOrders(unit)
+        self.order_rows = PurchaseOrderRepository(unit)
+        self.files = AttachmentRepository(unit)
         self.audit = AuditTrail(unit, REALM)
 
     @property
@@ -67,19 +67,13 @@ class Attachments:
         return FileStore(self.settings.upload_dir)
 
     def of(self, order: PurchaseOrder) -> Sequence[Attachment]:
-        return self.unit.session.scalars(
-            select(Attachment)
-            .where(Attachment.purchase_order_id == order.id)
-            .order_by(Attachment.uploaded_at, Attachment.id)
-        ).all()
+        return self.files.of(order.id)
 
-    def listed(self, principal: Principal, order_id: int) -> Sequence[Attachment]:
+    def listed(self, principal: Caller, order_id: int) -> Sequence[Attachment]:
         return self.of(self.orders.visible(principal, order_id))
 
-    def upload(self, principal: Principal, order_id: int, upload: Upload, scanner: Scanner) -> Attachment:
+    def upload(self, principal: Caller, order_id: int, upload: Upload, scanner: Scanner) -> Attachment:
         order = self.orders.visible(principal, order_id)
-        if not principal.holds(PO_CREATE):
-            raise Forbidden("Attaching files needs the po:create permission")
         if order.status not in ATTACHABLE_STATUSES:
             raise Forbidden(
                 f"Files can be attached only to a draft or submitted purchase order; this one is {order.status}",
@@ -114,21 +108,21 @@ class Attachments:
             store.remove(stored.stored_filename)
             raise
         self.unit.after_rollback(lambda: store.remove(stored.stored_filename))
-        attachment = Attachment(
-            purchase_order_id=order.id,
-            original_filename=(upload.filename or "file")[:255],
-            stored_filename=stored.stored_filename,
-            file_size=stored.size,
-            mime_type=mime_type,
-            virus_scan_status=PENDING,
-            uploaded_by=principal.user,
+        attachment = self.files.add(
+            Attachment(
+                purchase_order_id=order.id,
+                original_filename=(upload.filename or "file")[:255],
+                stored_filename=stored.stored_filename,
+                file_size=stored.size,
+                mime_type=mime_type,
+                virus_scan_status=PENDING,
+                uploaded_by_id=principal.id,
+            )
         )
-        self.unit.session.add(attachment)
-        self.unit.session.flush()
         self.audit.record(principal.actor, "file", attachment.id, "file_uploaded", None, self._values(attachment))
         return attachment
 
-    def download(self, principal: Principal, file_id: int) -> Download:
+    def download(self, principal: Caller, file_id: int) -> Download:
         attachment, order = self._find(file_id)
         if not principal.works_on(order.project_id):
             raise Forbidden("You have no access to this purchase order or file")
@@ -143,7 +137,7 @@ class Attachments:
             raise NotFound(f"The content of file {file_id} is no longer available")
         return Download(path, attachment.original_filename, attachment.mime_type, attachment.file_size)
 
-    def delete(self, principal: Principal, file_id: int) -> None:
+    def delete(self, principal: Caller, file_id: int) -> None:
         attachment, order = self._find(file_id)
         if not principal.works_on(order.project_id):
             raise NotFound(f"File {file_id} was not found")
@@ -155,13 +149,13 @@ class Attachments:
             )
         values = self._values(attachment)
         stored_filename, store = attachment.stored_filename, self.store
-        self.unit.session.delete(attachment)
+        self.files.remove(attachment)
         self.audit.record(principal.actor, "file", file_id, "file_deleted", values, None)
         self.unit.after_commit(lambda: store.remove(stored_filename))
 
     def _find(self, file_id: int) -> tuple[Attachment, PurchaseOrder]:
-        attachment = self.unit.session.get(Attachment, file_id)
-        order = self.unit.session.get(PurchaseOrder, attachment.purchase_order_id) if attachment else None
+        attachment = self.files.get(file_id)
+        order = self.order_rows.get(attachment.purchase_order_id) if attachment else None
         if attachment is None or order is None or order.deleted_at is not None:
             raise NotFound(f"File {file_id} was not found")
         return attachment, order
@@ -178,47 +172,61 @@ class Attachments:
         }
 
 
-def scan_pending(unit: UnitOfWork, settings: IDLSettings, scanner: Scanner | None = None, batch: int = 20) -> int:
+def scan_job(settings: IDLSettings, batch: int = 20) -> Job:
+    """The background scan of pending files (`partner-gateway worker`)."""
+    return Job("idl-scan", lambda context: scan_pending(context, settings, batch=batch))
+
+
+def scan_pending(context: JobContext, settings: IDLSettings, scanner: Scanner | None = None, batch: int = 20) -> int:
     """Scan up to `batch` pending files and record the verdicts; returns how many were decided.
 
-    Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the
-    queue without scanning a file twice. A file that cannot be scanned (scanner down, bytes
-    missing) stays pending and is retried after 2, 4, 8, ... seconds, at most an hour.
+    The files are claimed first (core.jobs), so several workers share the queue without
+    scanning a file twice, and each is scanned and recorded in a transaction of its own. A
+    file that cannot be scanned (scanner down, bytes missing) stays pending and is retried
+    after 2, 4, 8, ... seconds, at most an hour.
     """
     scanner = scanner or scanner_from_address(settings.clamd_address)
     store = FileStore(settings.upload_dir)
-    now = utcnow()
-    claimed = unit.session.scalars(
-        select(Attachment)
-        .options(lazyload(Attachment.uploaded_by))  # PostgreSQL locks no outer-joined rows
-        .where(
-            Attachment.virus_scan_status == PENDING,
-            or_(Attachment.next_scan_at.is_(None), Attachment.next_scan_at <= now),
+    with context.unit() as unit:
+        claimed = claim_due(
+            unit,
+            Attachment,
+            due=Attachment.next_scan_at,
+            where=[Attachment.virus_scan_status == PENDING],
+            limit=batch,
         )
-        .order_by(Attachment.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    ).all()
+        unit.commit()
     decided = 0
-    for attachment in claimed:
-        try:
-            verdict = scanner.scan(store.path_of(attachment.stored_filename))
-        except (ScanError, OSError) as exc:
-            attachment.scan_attempts += 1
-            delay = min(2**attachment.scan_attempts, MAX_RETRY_SECONDS)
-            attachment.next_scan_at = now + timedelta(seconds=delay)
-            logger.warning("file %s: scan failed, retried in %d s: %s", attachment.id, delay, exc)
-            continue
-        attachment.scanned_at = utcnow()
-        attachment.scan_result = verdict.signature
-        if verdict.infected:
-            logger.warning("file %s: %s found, quarantined", attachment.id, verdict.signature)
-            attachment.virus_scan_status = INFECTED
-            unit.after_commit(_quarantine_later(store, attachment.stored_filename))
-        else:
-            attachment.virus_scan_status = CLEAN
-        decided += 1
+    for file_id in claimed:
+        with context.unit() as unit:
+            if _scan_one(unit, store, scanner, file_id):
+                decided += 1
+            unit.commit()
     return decided
+
+
+def _scan_one(unit: UnitOfWork, store: FileStore, scanner: Scanner, file_id: int) -> bool:
+    """Scan one claimed file and record the verdict; False when it could not be scanned."""
+    attachment = AttachmentRepository(unit).for_scan(file_id)
+    if attachment is None or attachment.virus_scan_status != PENDING:
+        return False  # deleted, or decided, since it was claimed
+    try:
+        verdict = scanner.scan(store.path_of(attachment.stored_filename))
+    except (ScanError, OSError) as exc:
+        attachment.scan_attempts += 1
+        delay = min(2**attachment.scan_attempts, MAX_RETRY_SECONDS)
+        attachment.next_scan_at = utcnow() + timedelta(seconds=delay)
+        logger.warning("file %s: scan failed, retried in %d s: %s", attachment.id, delay, exc)
+        return False
+    attachment.scanned_at = utcnow()
+    attachment.scan_result = verdict.signature
+    if verdict.infected:
+        logger.warning("file %s: %s found, quarantined", attachment.id, verdict.signature)
+        attachment.virus_scan_status = INFECTED
+        unit.after_commit(_quarantine_later(store, attachment.stored_filename))
+    else:
+        attachment.virus_scan_status = CLEAN
+    return True
 
 
 def _quarantine_later(store: FileStore, stored_filename: str) -> Callable[[], None]:

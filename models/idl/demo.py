@@ -15,15 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from core.config import IDLSettings
 from core.files import FileStore
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import Principal, Users
+from models.idl.accounts import Caller, Users
 from models.idl.attachments import CLEAN
 from models.idl.purchasing import PurchaseOrders
 from models.idl.reference import import_file
+from models.idl.repositories import AttachmentRepository, UserRepository
+from models.idl.settings import IDLSettings
 from models.idl.tables import Attachment, PurchaseOrder, User
 from models.idl.workflow import Workflow
 
@@ -124,8 +123,7 @@ def _order(
 
 def load_demo_data(unit: UnitOfWork, settings: IDLSettings) -> bool:
     """Load the demo into an empty IDL schema; False (and nothing written) if it has users."""
-    session = unit.session
-    if session.scalar(select(func.count()).select_from(User)):
+    if UserRepository(unit).count():
         return False
     for kind, name in REFERENCE_FILES:
         import_file(unit, kind, DEMO_DIR / name)
@@ -143,8 +141,8 @@ def load_demo_data(unit: UnitOfWork, settings: IDLSettings) -> bool:
     }
     now = datetime.now(UTC)
 
-    def as_(role: str) -> Principal:
-        return Principal(accounts[role], "demo", "demo", now, "127.0.0.1")
+    def as_(role: str) -> Caller:
+        return Caller.of(accounts[role], jti="demo", session_id="demo", expires_at=now, ip_address="127.0.0.1")
 
     orders, workflow = PurchaseOrders(unit), Workflow(unit)
     foreman = as_("foreman")
@@ -216,14 +214,13 @@ def load_demo_data(unit: UnitOfWork, settings: IDLSettings) -> bool:
     workflow.submit(foreman, closed.id)
     workflow.approve(as_("super"), closed.id, None)
     workflow.close(as_("pm"), closed.id, "All materials received and invoiced")
-    session.flush()
     return True
 
 
 def _attach_quote(unit: UnitOfWork, settings: IDLSettings, order: PurchaseOrder, uploader: User) -> None:
     store = FileStore(settings.upload_dir)
     stored = store.save(io.BytesIO(quote_pdf(f"Quote for {order.po_number}")), "quote.pdf", settings.max_upload_bytes)
-    unit.session.add(
+    AttachmentRepository(unit).add(
         Attachment(
             purchase_order_id=order.id,
             original_filename="quote.pdf",

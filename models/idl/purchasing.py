@@ -1,45 +1,29 @@
 """Purchase orders in draft: creation, replacement, soft deletion, and what a user may see.
 
 Amounts are computed here from the lines and the tax-code table, never taken from input.
-P/O numbers are `<job number>-PO-<nnn>`, sequential per project: the project row's counter
-is incremented with UPDATE … RETURNING, which holds the row lock until the transaction ends,
-so concurrent creations on one project queue up and never share a number (and a creation
-that fails gives its number back when it rolls back).
+P/O numbers are `<job number>-PO-<nnn>`, sequential per project, from the project row's
+counter (ReferenceRepository.next_po_sequence): concurrent creations on one project queue
+on its row lock and never share a number, and a creation that fails gives its number back
+when it rolls back. Permissions the spec declares (`x-permissions`) are enforced before
+these services are called (core.security); the rules here are those the spec cannot state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
-
+from core.columns import utcnow
 from core.problems import Forbidden, NotFound, Unprocessable
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import REALM, Principal
+from models.idl.accounts import REALM, Caller
 from models.idl.money import MAX_AMOUNT, LineAmounts, cents, price_line, to_decimal, total_of
-from models.idl.roles import PO_CREATE
-from models.idl.tables import CostCode, LineItem, Project, PurchaseOrder, TaxCode
+from models.idl.repositories import PurchaseOrderFilter, PurchaseOrderRepository, ReferenceRepository
+from models.idl.tables import LineItem, Project, PurchaseOrder
 from models.shared.audit import AuditTrail
-from models.shared.paging import page_of, within_days
-from models.shared.search import contains
-from models.shared.tables import utcnow
 
 DRAFT = "draft"
-
-
-@dataclass(frozen=True)
-class PurchaseOrderFilter:
-    status: str | None = None
-    type: str | None = None
-    project_id: str | None = None
-    created_by: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    search: str | None = None
 
 
 def audited_values(order: PurchaseOrder) -> dict[str, Any]:
@@ -61,61 +45,38 @@ def audited_values(order: PurchaseOrder) -> dict[str, Any]:
 
 class PurchaseOrders:
     def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
+        self.orders = PurchaseOrderRepository(unit)
+        self.reference = ReferenceRepository(unit)
         self.audit = AuditTrail(unit, REALM)
 
     # Reading -------------------------------------------------------------------------------
 
-    def visible(self, principal: Principal, order_id: int) -> PurchaseOrder:
+    def visible(self, principal: Caller, order_id: int) -> PurchaseOrder:
         """The P/O if it exists, is not deleted and is on one of the caller's projects; else 404."""
-        order = self.unit.session.get(PurchaseOrder, order_id)
+        order = self.orders.get(order_id)
         if order is None or order.deleted_at is not None or not principal.works_on(order.project_id):
             raise NotFound(f"Purchase order {order_id} was not found")
         return order
 
     def page(
-        self, principal: Principal, where: PurchaseOrderFilter, page: int, limit: int
+        self, principal: Caller, where: PurchaseOrderFilter, page: int, limit: int
     ) -> tuple[Sequence[PurchaseOrder], int]:
-        conditions: list[Any] = [PurchaseOrder.deleted_at.is_(None)]
-        if not principal.is_admin:
-            conditions.append(PurchaseOrder.project_id.in_(principal.user.project_ids))
-        if where.status:
-            conditions.append(PurchaseOrder.status == where.status)
-        if where.type:
-            conditions.append(PurchaseOrder.type == where.type)
-        if where.project_id:
-            conditions.append(PurchaseOrder.project_id == where.project_id)
-        if where.created_by is not None:
-            conditions.append(PurchaseOrder.created_by_id == where.created_by)
-        conditions.extend(within_days(PurchaseOrder.created_at, where.date_from, where.date_to))
-        if where.search:
-            in_lines = exists().where(
-                LineItem.purchase_order_id == PurchaseOrder.id, contains(LineItem.description, where.search)
-            )
-            conditions.append(
-                or_(
-                    contains(PurchaseOrder.po_number, where.search),
-                    contains(PurchaseOrder.vendor_name, where.search),
-                    in_lines,
-                )
-            )
-        newest_first = (PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
-        return page_of(self.unit.session, PurchaseOrder, conditions, newest_first, page, limit)
+        projects = None if principal.is_admin else principal.project_ids
+        return self.orders.page(where, projects, page, limit)
 
     # Writing -------------------------------------------------------------------------------
 
-    def create(self, principal: Principal, body: Mapping[str, Any]) -> PurchaseOrder:
+    def create(self, principal: Caller, body: Mapping[str, Any]) -> PurchaseOrder:
         self._may_write_to(principal, body["project_id"])
         project = self._checked_reference(body)
-        order = PurchaseOrder(status=DRAFT, created_by=principal.user)
+        order = PurchaseOrder(status=DRAFT, created_by_id=principal.id)
         self._fill(order, body)
         order.po_number = self._next_number(project)
-        self.unit.session.add(order)
-        self.unit.session.flush()
+        self.orders.add(order)
         self.audit.record(principal.actor, "purchase_order", order.id, "created", None, audited_values(order))
         return order
 
-    def replace(self, principal: Principal, order_id: int, body: Mapping[str, Any]) -> PurchaseOrder:
+    def replace(self, principal: Caller, order_id: int, body: Mapping[str, Any]) -> PurchaseOrder:
         order = self.visible(principal, order_id)
         self._may_change_draft(principal, order, "edit")
         self._may_write_to(principal, body["project_id"])
@@ -123,16 +84,16 @@ class PurchaseOrders:
         before = audited_values(order)
         moved = order.project_id != project.id
         order.line_items.clear()
-        self.unit.session.flush()
+        self.orders.flush()
         self._fill(order, body)
         if moved:
             order.po_number = self._next_number(project)
         order.updated_at = utcnow()
-        self.unit.session.flush()
+        self.orders.flush()
         self.audit.record(principal.actor, "purchase_order", order.id, "updated", before, audited_values(order))
         return order
 
-    def delete(self, principal: Principal, order_id: int) -> None:
+    def delete(self, principal: Caller, order_id: int) -> None:
         order = self.visible(principal, order_id)
         self._may_change_draft(principal, order, "delete")
         before = audited_values(order)
@@ -142,16 +103,14 @@ class PurchaseOrders:
     # Rules ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _may_write_to(principal: Principal, project_id: str) -> None:
-        if not principal.holds(PO_CREATE):
-            raise Forbidden("Creating or editing purchase orders needs the po:create permission")
+    def _may_write_to(principal: Caller, project_id: str) -> None:
         if not principal.works_on(project_id):
             raise Forbidden(f"You are not assigned to project {project_id}")
 
     @staticmethod
-    def _may_change_draft(principal: Principal, order: PurchaseOrder, verb: str) -> None:
-        if not principal.holds(PO_CREATE) or order.created_by_id != principal.id:
-            raise Forbidden(f"Only the purchase order's creator, holding po:create, may {verb} it")
+    def _may_change_draft(principal: Caller, order: PurchaseOrder, verb: str) -> None:
+        if order.created_by_id != principal.id:
+            raise Forbidden(f"Only the purchase order's creator may {verb} it")
         if order.status != DRAFT:
             raise Forbidden(
                 f"Cannot {verb} a purchase order that is not in draft status", extensions={"status": order.status}
@@ -159,12 +118,11 @@ class PurchaseOrders:
 
     def _checked_reference(self, body: Mapping[str, Any]) -> Project:
         """The project, after checking the business rules on project, cost code and tax codes."""
-        session = self.unit.session
         project_id, cost_code_id = body["project_id"], body["cost_code"]
-        project = session.get(Project, project_id)
+        project = self.reference.project(project_id)
         if project is None or project.status != "active":
             raise _unprocessable("project_id", f"Project {project_id} is not an active project")
-        cost_code = session.get(CostCode, (project_id, cost_code_id))
+        cost_code = self.reference.cost_code(project_id, cost_code_id)
         if cost_code is None or not cost_code.active:
             raise _unprocessable(
                 "cost_code", f"Cost code {cost_code_id} is not an active cost code of project {project_id}"
@@ -172,7 +130,7 @@ class PurchaseOrders:
         return project
 
     def _fill(self, order: PurchaseOrder, body: Mapping[str, Any]) -> None:
-        rates = self._tax_rates({line["tax_code"] for line in body["line_items"]})
+        rates = self.reference.tax_rates({line["tax_code"] for line in body["line_items"]})
         lines: list[tuple[Mapping[str, Any], LineAmounts, Decimal]] = []
         for index, line in enumerate(body["line_items"]):
             rate = rates.get(line["tax_code"])
@@ -223,19 +181,8 @@ class PurchaseOrders:
             for number, (line, amounts, rate) in enumerate(lines, start=1)
         )
 
-    def _tax_rates(self, codes: set[str]) -> dict[str, Decimal]:
-        rows = self.unit.session.execute(select(TaxCode.code, TaxCode.rate).where(TaxCode.code.in_(codes)))
-        return {code: rate for code, rate in rows.all()}  # noqa: C416 - rows, not pairs, to mypy
-
     def _next_number(self, project: Project) -> str:
-        sequence = self.unit.session.execute(
-            update(Project)
-            .where(Project.id == project.id)
-            .values(last_po_sequence=Project.last_po_sequence + 1)
-            .returning(Project.last_po_sequence)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
-        return f"{project.job_number}-PO-{sequence:03d}"
+        return f"{project.job_number}-PO-{self.reference.next_po_sequence(project.id):03d}"
 
 
 def _unprocessable(field: str, message: str) -> Unprocessable:

@@ -8,8 +8,6 @@ themselves, so it is always current.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,13 +15,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
+from core.tabular import TabularError, read_rows
 from core.unit_of_work import UnitOfWork
+from models.idl.repositories import ReferenceRepository
 from models.idl.tables import CostCode, Project, PurchaseOrder, TaxCode, Vendor
-from models.shared.search import contains
-
-SPENDING_STATUSES = ("approved", "closed")
 
 
 @dataclass(frozen=True)
@@ -38,48 +33,26 @@ class WithSpending:
         return Decimal(self.item.budget) - self.spent
 
 
-def _spending(unit: UnitOfWork, *group: Any, project_id: str | None = None) -> dict[Any, Decimal]:
-    conditions: list[Any] = [PurchaseOrder.status.in_(SPENDING_STATUSES), PurchaseOrder.deleted_at.is_(None)]
-    if project_id is not None:
-        conditions.append(PurchaseOrder.project_id == project_id)
-    rows = unit.session.execute(
-        select(*group, func.sum(PurchaseOrder.total_amount)).where(*conditions).group_by(*group)
-    )
-    return {row[0] if len(group) == 1 else tuple(row[:-1]): Decimal(row[-1] or 0) for row in rows}
-
-
 class Reference:
     def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
+        self.rows = ReferenceRepository(unit)
 
     def projects(self, project_ids: Sequence[str] | None, active: bool, search: str | None) -> list[WithSpending]:
         """Projects, by id; `project_ids` None means every project (admin)."""
-        conditions: list[Any] = [Project.status == ("active" if active else "inactive")]
-        if project_ids is not None:
-            conditions.append(Project.id.in_(project_ids))
-        if search:
-            conditions.append(or_(contains(Project.name, search), contains(Project.id, search)))
-        projects = self.unit.session.scalars(select(Project).where(*conditions).order_by(Project.id)).all()
-        spent = _spending(self.unit, PurchaseOrder.project_id)
+        projects = self.rows.projects(project_ids, "active" if active else "inactive", search)
+        spent = self.rows.spending(PurchaseOrder.project_id)
         return [WithSpending(project, spent.get(project.id, Decimal(0))) for project in projects]
 
     def project(self, project_id: str) -> Project | None:
-        return self.unit.session.get(Project, project_id)
+        return self.rows.project(project_id)
 
     def cost_codes(self, project_id: str) -> list[WithSpending]:
-        codes = self.unit.session.scalars(
-            select(CostCode).where(CostCode.project_id == project_id).order_by(CostCode.code, CostCode.id)
-        ).all()
-        spent = _spending(self.unit, PurchaseOrder.cost_code, project_id=project_id)
+        codes = self.rows.cost_codes(project_id)
+        spent = self.rows.spending(PurchaseOrder.cost_code, project_id=project_id)
         return [WithSpending(code, spent.get(code.id, Decimal(0))) for code in codes]
 
     def vendors(self, active: bool | None, search: str | None) -> Sequence[Vendor]:
-        conditions: list[Any] = []
-        if active is not None:
-            conditions.append(Vendor.active.is_(active))
-        if search:
-            conditions.append(contains(Vendor.name, search))
-        return self.unit.session.scalars(select(Vendor).where(*conditions).order_by(Vendor.name, Vendor.id)).all()
+        return self.rows.vendors(active, search)
 
 
 # Imports ----------------------------------------------------------------------------------
@@ -164,17 +137,6 @@ FIELDS: dict[type[Any], dict[str, Callable[[Any], Any]]] = {
 KINDS: dict[str, type[Any]] = {"projects": Project, "cost-codes": CostCode, "vendors": Vendor, "tax-codes": TaxCode}
 
 
-def read_rows(path: Path) -> list[Mapping[str, Any]]:
-    """Rows of a CSV file (with a header line) or of a JSON file holding a list of objects."""
-    if path.suffix.lower() == ".json":
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise ReferenceImportError(f"{path}: expected a JSON list of objects")
-        return rows
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
-
-
 def parse(kind: str, rows: Iterable[Mapping[str, Any]], source: str) -> list[dict[str, Any]]:
     fields = FIELDS[KINDS[kind]]
     parsed = []
@@ -193,14 +155,18 @@ def import_rows(unit: UnitOfWork, kind: str, rows: Iterable[Mapping[str, Any]], 
     """Insert or update every row (matched by id); returns how many rows were imported."""
     model = KINDS[kind]
     records = parse(kind, rows, source)
+    reference = ReferenceRepository(unit)
     for number, values in enumerate(records, start=1):
-        if model is CostCode and unit.session.get(Project, values["project_id"]) is None:
+        if model is CostCode and reference.project(values["project_id"]) is None:
             project_id = values["project_id"]
             raise ReferenceImportError(f"{source}, row {number}: project_id {project_id} is not a known project")
-        unit.session.merge(model(**values))
-        unit.session.flush()
+        reference.merge(model(**values))
     return len(records)
 
 
 def import_file(unit: UnitOfWork, kind: str, path: Path) -> int:
-    return import_rows(unit, kind, read_rows(path), str(path))
+    try:
+        rows = read_rows(path)
+    except TabularError as exc:
+        raise ReferenceImportError(str(exc)) from exc
+    return import_rows(unit, kind, rows, str(path))

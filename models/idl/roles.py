@@ -11,7 +11,6 @@ from decimal import Decimal
 PO_CREATE = "po:create"
 PO_SUBMIT = "po:submit"
 PO_APPROVE = "po:approve"
-PERMISSIONS = (PO_CREATE, PO_SUBMIT, PO_APPROVE)
 
 FOREMAN, SUPER, PM, ADMIN = "foreman", "super", "pm", "admin"
 ROLES = (FOREMAN, SUPER, PM, ADMIN)

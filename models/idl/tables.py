@@ -26,17 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import BigId, Money, Timestamps, utcnow
 from core.database import Base
-from models.shared.tables import BigId, utcnow
 
-Money = Numeric(12, 2)
 Quantity = Numeric(12, 3)
 Rate = Numeric(5, 2)
-
-
-class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class UserProject(Base):

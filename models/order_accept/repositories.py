@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
-from core.unit_of_work import UnitOfWork
+from core.repository import Repository
 from models.order_accept.tables import Customer, Order, OrderItem, Product
 
 _LISTED = (Product.is_active.is_(True), Product.is_soft_deleted.is_(False))
@@ -17,17 +17,6 @@ _LISTED = (Product.is_active.is_(True), Product.is_soft_deleted.is_(False))
 _ACTIVE_BY_EXTERNAL_ID = select(*Product.__table__.c).where(
     Product.external_product_id == bindparam("external_id"), *_LISTED
 )
-
-
-class Repository:
-    """Queries over one unit of work: Core on its connection, or the ORM on its session."""
-
-    def __init__(self, unit: UnitOfWork) -> None:
-        self.unit = unit
-
-    @property
-    def session(self) -> Session:
-        return self.unit.session
 
 
 class ProductRepository(Repository):
@@ -45,7 +34,7 @@ class ProductRepository(Repository):
 
     def get_active(self, external_product_id: str) -> Row[Any] | None:
         """The product's columns, read through Core: the API's hottest read skips the ORM."""
-        return self.unit.connection.execute(_ACTIVE_BY_EXTERNAL_ID, {"external_id": external_product_id}).first()
+        return self.connection.execute(_ACTIVE_BY_EXTERNAL_ID, {"external_id": external_product_id}).first()
 
     def active_by_external_ids(self, external_ids: Collection[str]) -> dict[str, Product]:
         products = self.session.scalars(select(Product).where(Product.external_product_id.in_(external_ids), *_LISTED))
@@ -61,8 +50,7 @@ class CustomerRepository(Repository):
         customer = self.find(external_customer_id)
         if customer is not None:
             return customer
-        dialect = self.unit.connection.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self.session.execute(
             insert(Customer)
             .values(external_customer_id=external_customer_id)

@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    UniqueConstraint,
-    Uuid,
-)
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import BigId, Money, Timestamps
 from core.database import Base
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; everywhere else ids are 64-bit.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-Money = Numeric(12, 2)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class Product(Timestamps, Base):

@@ -12,13 +12,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, exists, insert, select, update
 
+from core.columns import aware, utcnow
 from core.unit_of_work import UnitOfWork
-from models.shared.tables import RefreshToken, RevokedAccessToken, SessionFamily, utcnow
+from models.shared.tables import RefreshToken, RevokedAccessToken, SessionFamily
 
 REFRESH_TOKEN_TTL = timedelta(days=14)
 
@@ -36,11 +37,6 @@ class IssuedRefresh:
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every timestamp stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SessionStore:

@@ -6,20 +6,14 @@ token reuse holds on every worker and survives restarts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.columns import BigId, utcnow
 from core.database import Base
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; everywhere else ids are 64-bit.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class SessionFamily(Base):

@@ -17,11 +17,18 @@ from starlette.testclient import TestClient
 from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
+from handlers.idl.api import API
 from models.idl.accounts import Accounts, Users
+from models.idl.settings import IDLSettings
 from models.idl.tables import User
 
 BASE = "/idl/api/v1"
 Headers = dict[str, str]
+
+
+def idl_of(settings: Settings) -> IDLSettings:
+    """The IDL API's own settings, as the test instance read them."""
+    return API.config(settings)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +50,7 @@ def _issue(idl_db: Database, settings: Settings, email: str) -> Headers:
     with UnitOfWork(idl_db, settings) as work:
         user = Users(work).by_email(email)
         assert user is not None, email
-        tokens = Accounts(work, settings.idl.jwt).issue_for(user)
+        tokens = Accounts(work, idl_of(settings).jwt).issue_for(user)
         work.commit()
     return {"Authorization": f"Bearer {tokens.access_token}"}
 

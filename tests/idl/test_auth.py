@@ -16,9 +16,10 @@ from starlette.testclient import TestClient
 from core.config import PROJECT_ROOT, JWTSettings, Settings
 from core.jwt_bearer import issue_token
 from core.unit_of_work import UnitOfWork
+from handlers.order_accept.api import API as ORDER_ACCEPT
 from models.idl.demo import quote_pdf
 from models.idl.tables import User
-from tests.idl.conftest import BASE, Headers, assert_error
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of
 
 DEMO_PASSWORDS = {
     "foreman": "foreman-demo-2026",
@@ -97,9 +98,9 @@ class TestLogin:
         self, client: TestClient, settings: Settings
     ) -> None:
         body = logged_in(client, "foreman")
-        assert settings.idl.jwt.secret is not None
+        assert idl_of(settings).jwt.secret is not None
 
-        claims = jwt.decode(body["access_token"], OctKey.import_key(settings.idl.jwt.secret)).claims
+        claims = jwt.decode(body["access_token"], OctKey.import_key(str(idl_of(settings).jwt.secret))).claims
 
         assert claims["sub"] == str(body["user"]["id"])
         assert claims["role"] == "foreman"
@@ -110,8 +111,8 @@ class TestLogin:
         assert abs(claims["iat"] - datetime.now(UTC).timestamp()) < 60
 
     def test_two_logins_start_two_sessions_with_distinct_tokens(self, client: TestClient, settings: Settings) -> None:
-        assert settings.idl.jwt.secret is not None
-        key = OctKey.import_key(settings.idl.jwt.secret)
+        assert idl_of(settings).jwt.secret is not None
+        key = OctKey.import_key(str(idl_of(settings).jwt.secret))
         first, second = logged_in(client, "super"), logged_in(client, "super")
 
         first_claims = jwt.decode(first["access_token"], key).claims
@@ -274,8 +275,8 @@ class TestRefresh:
         assert body["access_token"] != first["access_token"]
         assert body["refresh_token"] != first["refresh_token"]
         assert response.headers["cache-control"] == "no-store"
-        assert settings.idl.jwt.secret is not None
-        key = OctKey.import_key(settings.idl.jwt.secret)
+        assert idl_of(settings).jwt.secret is not None
+        key = OctKey.import_key(str(idl_of(settings).jwt.secret))
         old_claims = jwt.decode(first["access_token"], key).claims
         new_claims = jwt.decode(body["access_token"], key).claims
         assert new_claims["sid"] == old_claims["sid"], "a refresh continues the same session"
@@ -408,8 +409,8 @@ class TestLogout:
         self, client: TestClient, login_as: Callable[[str], Headers], settings: Settings
     ) -> None:
         body = logged_in(client, "foreman")
-        assert settings.idl.jwt.secret is not None
-        session_id = jwt.decode(body["access_token"], OctKey.import_key(settings.idl.jwt.secret)).claims["sid"]
+        assert idl_of(settings).jwt.secret is not None
+        session_id = jwt.decode(body["access_token"], OctKey.import_key(str(idl_of(settings).jwt.secret))).claims["sid"]
         client.post(f"{BASE}/auth/logout", headers=bearer(body["access_token"]))
 
         entries = audit_entries(
@@ -518,7 +519,7 @@ def test_a_logged_out_token_is_refused_even_with_a_malformed_request(
 
 def _expired_token(settings: Settings) -> str:
     claims = {"sub": "1", "role": "admin", "permissions": [], "jti": uuid.uuid4().hex, "sid": str(uuid.uuid4())}
-    return issue_token(settings.idl.jwt, claims, ttl_seconds=-3600)
+    return issue_token(idl_of(settings).jwt, claims, ttl_seconds=-3600)
 
 
 @pytest.mark.parametrize(
@@ -552,7 +553,7 @@ def test_a_missing_or_invalid_token_answers_401(
             JWTSettings(secret="another-secret-that-is-long-enough-for-hs256-0123456"),
             {"sub": "1", "jti": "j", "sid": "s"},
         ),
-        "order-accept": "Bearer " + issue_token(settings.order_accept_jwt, {"sub": "1"}),
+        "order-accept": "Bearer " + issue_token(ORDER_ACCEPT.config(settings).jwt, {"sub": "1"}),
     }
     authorization = tokens.get(authorization or "", authorization)
     headers = {"Authorization": authorization} if authorization else {}
@@ -565,7 +566,7 @@ def test_a_missing_or_invalid_token_answers_401(
 
 def test_a_valid_token_for_a_user_that_does_not_exist_answers_401(client: TestClient, settings: Settings) -> None:
     claims = {"sub": "987654321", "role": "admin", "permissions": [], "jti": uuid.uuid4().hex, "sid": "none"}
-    headers = bearer(issue_token(settings.idl.jwt, claims, 600))
+    headers = bearer(issue_token(idl_of(settings).jwt, claims, 600))
 
     assert_error(me(client, headers), 401, "UNAUTHORIZED")
 

@@ -25,11 +25,12 @@ from core.config import Settings
 from core.database import Database
 from core.files import FileStore
 from core.files.scanning import EICAR
+from core.jobs import JobContext
 from core.unit_of_work import UnitOfWork
+from handlers.order_accept.api import API as ORDER_ACCEPT
 from models.idl.attachments import scan_pending
 from models.idl.tables import Attachment, CostCode, Project, TaxCode, User, Vendor
-from tests.conftest import IDL_TEST_SECRET, TEST_SECRET
-from tests.idl.conftest import BASE, Headers, assert_error
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of
 
 LoginAs = Callable[[str], Headers]
 CreateOrder = Callable[..., dict[str, Any]]
@@ -41,9 +42,10 @@ def point_cli_at(monkeypatch: pytest.MonkeyPatch, settings: Settings, instance: 
     """The environment `Settings.from_env` reads, naming `settings`' database, keys and upload directory."""
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("INSTANCE_DIR", str(instance))
-    monkeypatch.setenv("IDL_JWT_SECRET", IDL_TEST_SECRET)
-    monkeypatch.setenv("ORDER_ACCEPT_JWT_SECRET", TEST_SECRET)
-    monkeypatch.setenv("IDL_UPLOAD_DIR", str(settings.idl.upload_dir))
+    monkeypatch.setenv("IDL_JWT_SECRET", str(idl_of(settings).jwt.secret))
+    monkeypatch.setenv("ORDER_ACCEPT_JWT_SECRET", str(ORDER_ACCEPT.config(settings).jwt.secret))
+    monkeypatch.setenv("RATE_LIMITS_DISABLED", "1")
+    monkeypatch.setenv("IDL_UPLOAD_DIR", str(idl_of(settings).upload_dir))
     monkeypatch.delenv("CLAMD_ADDRESS", raising=False)
     monkeypatch.delenv("IDL_NEW_USER_PASSWORD", raising=False)
 
@@ -491,8 +493,8 @@ class TestCreateUser:
 
 def _drain(unit: UnitOfWork, settings: Settings) -> None:
     """Decide every file already pending, so the files of the test are the only ones queued."""
-    scan_pending(unit, settings.idl, batch=1_000_000)
     unit.commit()
+    scan_pending(JobContext(unit.database, settings), idl_of(settings), batch=1_000_000)
 
 
 def _files_of(client: TestClient, headers: Headers, order_id: int) -> dict[int, str]:
@@ -540,7 +542,7 @@ class TestWorker:
         foreman = login_as("foreman")
         order = create_order(foreman)
         frank = client.get(f"{BASE}/users/me", headers=foreman).json()
-        store = FileStore(cli.idl.upload_dir)
+        store = FileStore(idl_of(cli).upload_dir)
         stored = store.save(io.BytesIO(b"looks harmless\n" + EICAR), "sneaky.txt", 1_000_000)
         attachment = Attachment(
             purchase_order_id=order["id"],

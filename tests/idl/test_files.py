@@ -18,14 +18,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from core.config import Settings
-from core.factory import REQUEST_PATHS, create_app
+from core.factory import create_app
 from core.files import FileStore, ScanError, Verdict
 from core.files.scanning import EICAR
+from core.jobs import JobContext
 from core.unit_of_work import UnitOfWork
 from models.idl.attachments import scan_pending
 from models.idl.demo import quote_pdf
 from models.idl.tables import Attachment, User
-from tests.idl.conftest import BASE, Headers, assert_error
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of
 
 PDF = "application/pdf"
 STORED_NAME = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(.+)$")
@@ -76,7 +77,7 @@ def listed(client: TestClient, headers: Headers, order_id: int) -> list[dict[str
 
 
 def store_of(settings: Settings) -> FileStore:
-    return FileStore(settings.idl.upload_dir)
+    return FileStore(idl_of(settings).upload_dir)
 
 
 def everything_under(root: Path) -> set[Path]:
@@ -84,9 +85,9 @@ def everything_under(root: Path) -> set[Path]:
 
 
 def scan_all(unit: UnitOfWork, settings: Settings, scanner: Any = None) -> None:
-    """Run the background scan over every pending file, and commit (which quarantines)."""
-    scan_pending(unit, settings.idl, scanner, batch=100_000)
+    """Run the background scan over every pending file (each file commits, and so quarantines, on its own)."""
     unit.commit()
+    scan_pending(JobContext(unit.database, settings), idl_of(settings), scanner, batch=100_000)
 
 
 class FlaggingScanner:
@@ -174,10 +175,10 @@ def test_an_uploaded_file_is_on_disk_byte_for_byte_under_the_upload_directory(
 
     body = uploaded(client, foreman, draft["id"], content)
 
-    path = settings.idl.upload_dir / "files" / body["stored_filename"]
+    path = idl_of(settings).upload_dir / "files" / body["stored_filename"]
     assert path.is_file()
     assert path.read_bytes() == content
-    assert path.resolve().is_relative_to(settings.idl.upload_dir.resolve())
+    assert path.resolve().is_relative_to(idl_of(settings).upload_dir.resolve())
 
 
 def test_the_file_is_listed_with_the_po_and_in_its_detail(
@@ -298,34 +299,34 @@ def test_content_that_is_not_an_allowed_type_is_refused_with_400(
     filename: str,
     content_type: str,
 ) -> None:
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(client, foreman, draft["id"], content, filename=filename, content_type=content_type)
 
     error = assert_error(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == "file"
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(client, foreman, draft["id"]) == []
 
 
 def test_an_empty_file_is_refused_with_400(
     client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings
 ) -> None:
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(client, foreman, draft["id"], b"", filename="empty.pdf")
 
     error = assert_error(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == "file"
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(client, foreman, draft["id"]) == []
 
 
-@pytest.fixture(params=REQUEST_PATHS)
-def small_limit_client(database: Settings, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+@pytest.fixture
+def small_limit_client(database: Settings) -> Iterator[TestClient]:
     """An app that takes files of at most 1024 bytes."""
-    idl = dataclasses.replace(database.idl, max_upload_bytes=1024)
-    app = create_app(dataclasses.replace(database, idl=idl, request_path=request.param))
+    idl = dataclasses.replace(idl_of(database), max_upload_bytes=1024)
+    app = create_app(database.with_api("idl", idl))
     with app.test_client() as test_client:
         yield test_client
 
@@ -333,7 +334,7 @@ def small_limit_client(database: Settings, request: pytest.FixtureRequest) -> It
 def test_a_file_over_the_size_limit_is_refused_with_413(
     small_limit_client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings
 ) -> None:
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(
         small_limit_client, foreman, draft["id"], b"a" * 1025, filename="big.txt", content_type="text/plain"
@@ -342,7 +343,7 @@ def test_a_file_over_the_size_limit_is_refused_with_413(
     error = assert_error(response, 413, "VALIDATION_ERROR")
     assert "1024" in error["message"]
     assert error["details"]["field"] == "file"
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(small_limit_client, foreman, draft["id"]) == []
 
 
@@ -360,26 +361,26 @@ def test_a_file_of_exactly_the_size_limit_is_accepted(
 def test_the_eicar_test_file_is_refused_on_arrival_and_nothing_is_stored(
     client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings, admin: Headers
 ) -> None:
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(client, foreman, draft["id"], EICAR, filename="eicar.txt", content_type="text/plain")
 
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert "virus" in error["message"].lower()
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(client, foreman, draft["id"]) == []
 
 
 def test_the_eicar_string_inside_an_otherwise_harmless_file_is_found(
     client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings
 ) -> None:
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
     content = b"notes\n" * 20_000 + EICAR + b"\nmore notes\n"
 
     response = upload(client, foreman, draft["id"], content, filename="notes.txt", content_type="text/plain")
 
     assert_error(response, 422, "VALIDATION_ERROR")
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
 
 
 @pytest.mark.parametrize(
@@ -429,7 +430,7 @@ def test_a_multipart_body_without_a_file_part_answers_400(
 def test_a_client_chosen_name_never_escapes_the_upload_directory(
     client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings, filename: str
 ) -> None:
-    root = settings.idl.upload_dir.resolve()
+    root = idl_of(settings).upload_dir.resolve()
 
     response = upload(client, foreman, draft["id"], b"harmless notes\n", filename=filename, content_type="text/plain")
 
@@ -463,7 +464,7 @@ def test_a_file_the_background_scan_flags_is_quarantined_and_locked(
     assert listed(client, foreman, draft["id"])[0]["virus_scan_status"] == "infected"
     assert not store.path_of(body["stored_filename"]).exists()
     quarantined = store.quarantined_path(body["stored_filename"])
-    assert quarantined.parent == settings.idl.upload_dir / "quarantine"
+    assert quarantined.parent == idl_of(settings).upload_dir / "quarantine"
     assert quarantined.read_bytes() == content
     response = download(client, foreman, body["id"])
     error = assert_error(response, 423, "FORBIDDEN")
@@ -620,13 +621,13 @@ def test_files_cannot_be_attached_to_a_po_past_submission(
     status: str,
 ) -> None:
     _move_to(client, draft["id"], status, foreman, admin)
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(client, foreman, draft["id"], b"late quote\n", filename="late.txt", content_type="text/plain")
 
     error = assert_error(response, 403, "FORBIDDEN")
     assert error["details"]["status"] == status
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(client, foreman, draft["id"]) == []
 
 
@@ -634,12 +635,12 @@ def test_uploading_needs_the_po_create_permission(
     client: TestClient, draft: dict[str, Any], make_user: MakeUser, foreman: Headers, settings: Settings
 ) -> None:
     _, approver_only = make_user("super", permissions=["po:submit", "po:approve"])
-    before = everything_under(settings.idl.upload_dir)
+    before = everything_under(idl_of(settings).upload_dir)
 
     response = upload(client, approver_only, draft["id"], b"notes\n", filename="n.txt", content_type="text/plain")
 
     assert_error(response, 403, "FORBIDDEN")
-    assert everything_under(settings.idl.upload_dir) == before
+    assert everything_under(idl_of(settings).upload_dir) == before
     assert listed(client, foreman, draft["id"]) == []
 
 

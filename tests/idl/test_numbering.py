@@ -22,11 +22,11 @@ from core.config import Settings
 from core.database import Database
 from core.factory import App
 from core.unit_of_work import UnitOfWork
-from models.idl.accounts import Accounts, Principal, Users
+from models.idl.accounts import Accounts, Caller, Users
 from models.idl.purchasing import PurchaseOrders
 from models.idl.reference import import_rows
 from models.idl.tables import Project, PurchaseOrder, User
-from tests.idl.conftest import BASE, Headers, line, order_body
+from tests.idl.conftest import BASE, Headers, idl_of, line, order_body
 
 ORDERS = f"{BASE}/purchase-orders"
 WORKERS = 8
@@ -71,7 +71,7 @@ def headers_of(idl_db: Database, settings: Settings, user: User) -> Headers:
     with UnitOfWork(idl_db, settings) as work:
         account = work.session.get(User, user.id)
         assert account is not None
-        tokens = Accounts(work, settings.idl.jwt).issue_for(account)
+        tokens = Accounts(work, idl_of(settings).jwt).issue_for(account)
         work.commit()
     return {"Authorization": f"Bearer {tokens.access_token}"}
 
@@ -149,7 +149,9 @@ def test_concurrent_creations_on_two_projects_number_each_project_on_its_own(
             with UnitOfWork(threads_db, database) as work:
                 account = work.session.get(User, user.id)
                 assert account is not None
-                principal = Principal(account, "race", "race", datetime.now(UTC), "127.0.0.1")
+                principal = Caller.of(
+                    account, jti="race", session_id="race", expires_at=datetime.now(UTC), ip_address="127.0.0.1"
+                )
                 order = PurchaseOrders(work).create(principal, order_body(project_id=project_id))
                 work.commit()
                 made.append((project_id, order.po_number))
@@ -181,7 +183,9 @@ def test_a_creation_rolled_back_in_the_race_gives_its_number_back(
             with UnitOfWork(threads_db, database) as work:
                 account = work.session.get(User, user.id)
                 assert account is not None
-                principal = Principal(account, "race", "race", datetime.now(UTC), "127.0.0.1")
+                principal = Caller.of(
+                    account, jti="race", session_id="race", expires_at=datetime.now(UTC), ip_address="127.0.0.1"
+                )
                 order = PurchaseOrders(work).create(principal, order_body(project_id=project_id))
                 if (worker + attempt) % 2:
                     continue  # leave without committing: the unit rolls back

@@ -24,7 +24,7 @@ from core.unit_of_work import UnitOfWork
 from models.idl.accounts import Accounts, Users
 from models.idl.reference import import_rows
 from models.idl.tables import User, UserProject
-from tests.idl.conftest import BASE, Headers, assert_error, line, order_body
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of, line, order_body
 
 Json = dict[str, Any]
 MakeUser = Callable[..., tuple[User, Headers]]
@@ -91,7 +91,7 @@ def headers_of(idl_db: Database, settings: Settings, user: User) -> Headers:
     with UnitOfWork(idl_db, settings) as work:
         account = work.session.get(User, user.id)
         assert account is not None
-        tokens = Accounts(work, settings.idl.jwt).issue_for(account)
+        tokens = Accounts(work, idl_of(settings).jwt).issue_for(account)
         work.commit()
     return {"Authorization": f"Bearer {tokens.access_token}"}
 

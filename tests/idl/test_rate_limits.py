@@ -15,20 +15,21 @@ import pytest
 from starlette.testclient import TestClient
 
 from core.config import Settings
-from core.factory import REQUEST_PATHS, create_app
+from core.factory import create_app
+from core.jwt_bearer import issue_token
+from handlers.order_accept.api import API as ORDER_ACCEPT
 from models.idl.demo import quote_pdf
-from tests.idl.conftest import BASE, Headers, assert_error, order_body
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of, order_body
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 LoginAs = Callable[[str], Headers]
 
 
 class Limited:
-    """Builds apps on one request path with the given limits, and opens test clients on them."""
+    """Builds apps with the given limits, and opens test clients on them."""
 
-    def __init__(self, database: Settings, request_path: str, stack: contextlib.ExitStack) -> None:
+    def __init__(self, database: Settings, stack: contextlib.ExitStack) -> None:
         self.database = database
-        self.request_path = request_path
         self.stack = stack
 
     def __call__(
@@ -45,17 +46,17 @@ class Limited:
     ) -> list[TestClient]:
         """Clients at these addresses, all on one app (so sharing its counters)."""
         idl = dataclasses.replace(
-            self.database.idl, rate_per_user=per_user, rate_per_endpoint=per_endpoint, rate_uploads=uploads
+            idl_of(self.database), rate_per_user=per_user, rate_per_endpoint=per_endpoint, rate_uploads=uploads
         )
-        app = create_app(dataclasses.replace(self.database, idl=idl, request_path=self.request_path))
+        app = create_app(dataclasses.replace(self.database, rate_limits_enabled=True).with_api("idl", idl))
         return [self.stack.enter_context(app.test_client(client=(address, 50000))) for address in addresses]
 
 
-@pytest.fixture(params=REQUEST_PATHS)
-def limited(database: Settings, request: pytest.FixtureRequest) -> Iterator[Limited]:
-    """Apps with small limits of their own, on each request path."""
+@pytest.fixture
+def limited(database: Settings) -> Iterator[Limited]:
+    """Apps with small limits of their own."""
     with contextlib.ExitStack() as stack:
-        yield Limited(database, request.param, stack)
+        yield Limited(database, stack)
 
 
 def quota(response: Any) -> tuple[int, int, int]:
@@ -101,8 +102,9 @@ def test_every_idl_response_carries_the_rate_limit_headers(limited: Limited, log
         assert "retry-after" not in response.headers
 
 
-def test_order_accept_responses_carry_no_idl_rate_limit_headers(limited: Limited, auth: dict[str, str]) -> None:
+def test_order_accept_responses_carry_no_idl_rate_limit_headers(limited: Limited, settings: Settings) -> None:
     client = limited()
+    auth = {"Authorization": "Bearer " + issue_token(ORDER_ACCEPT.config(settings).jwt, {"sub": "someone"})}
 
     responses = [
         client.get("/order-accept/api/products", headers=auth),

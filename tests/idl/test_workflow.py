@@ -27,7 +27,7 @@ from core.unit_of_work import UnitOfWork
 from models.idl.accounts import Accounts, Users
 from models.idl.reference import import_rows
 from models.idl.tables import Project, User, UserProject
-from tests.idl.conftest import BASE, Headers, assert_error, line, order_body
+from tests.idl.conftest import BASE, Headers, assert_error, idl_of, line, order_body
 
 Json = dict[str, Any]
 MakeUser = Callable[..., tuple[User, Headers]]
@@ -218,7 +218,7 @@ def crew(client: TestClient, idl_db: Database, database: Settings, cast: dict[st
         with UnitOfWork(idl_db, database) as work:
             account = work.session.get(User, user.id)
             assert account is not None
-            tokens = Accounts(work, database.idl.jwt).issue_for(account)
+            tokens = Accounts(work, idl_of(database).jwt).issue_for(account)
             work.commit()
         members[part] = Member(user.id, user.name, user.role, {"Authorization": f"Bearer {tokens.access_token}"})
     return Crew(client, project_id, members)

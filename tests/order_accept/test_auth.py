@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from joserfc.jwk import OctKey
 from starlette.testclient import TestClient
 
 from core.jwt_bearer import NAMEIDENTIFIER_CLAIMS
-from tests.conftest import TEST_SECRET, TokenFactory
+from tests.order_accept.conftest import TokenFactory
 from tests.order_accept.helpers import assert_problem, order_lines
 
 ORDERS = "/order-accept/api/orders"
@@ -34,7 +35,7 @@ def unsigned_token(claims: dict[str, Any]) -> str:
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
 
-def signed(claims: dict[str, Any], secret: str = TEST_SECRET, alg: str = "HS256") -> str:
+def signed(claims: dict[str, Any], secret: str, alg: str = "HS256") -> str:
     return jwt.encode({"alg": alg}, claims, OctKey.import_key(secret), algorithms=[alg])
 
 
@@ -47,37 +48,39 @@ class TestEveryOperationNeedsAValidToken:
     @pytest.mark.parametrize(
         ("authorization", "detail"),
         [
-            pytest.param(None, "No authorization token provided", id="missing"),
-            pytest.param("Bearer not-a-jwt", "The token is not valid.", id="garbage"),
-            pytest.param(f"Bearer {signed({'sub': 'u', 'exp': future()}, 'another-secret-' * 4)}",
+            pytest.param(lambda key: None, "No authorization token provided", id="missing"),
+            pytest.param(lambda key: "Bearer not-a-jwt", "The token is not valid.", id="garbage"),
+            pytest.param(lambda key: f"Bearer {signed({'sub': 'u', 'exp': future()}, 'another-secret-' * 4)}",
                          "The token is not valid.", id="wrong-signature"),
-            pytest.param(f"Bearer {unsigned_token({'sub': 'u', 'exp': future()})}",
+            pytest.param(lambda key: f"Bearer {unsigned_token({'sub': 'u', 'exp': future()})}",
                          "The token is not valid.", id="alg-none"),
-            pytest.param(f"Bearer {signed({'sub': 'u', 'exp': future()}, alg='HS512')}",
+            pytest.param(lambda key: f"Bearer {signed({'sub': 'u', 'exp': future()}, key, alg='HS512')}",
                          "The token is not valid.", id="other-algorithm"),
-            pytest.param(f"Bearer {signed({'sub': 'u'})}", "The token is not valid.", id="no-exp"),
-            pytest.param(f"Bearer {signed({'sub': 'u', 'exp': int(time.time()) - 3600})}",
+            pytest.param(lambda key: f"Bearer {signed({'sub': 'u'}, key)}", "The token is not valid.", id="no-exp"),
+            pytest.param(lambda key: f"Bearer {signed({'sub': 'u', 'exp': int(time.time()) - 3600}, key)}",
                          "The token has expired.", id="expired"),
         ],
     )  # fmt: skip
     def test_is_refused_with_401(
         self,
         client: TestClient,
+        secret: str,
         method: str,
         path: str,
         body: Any,
-        authorization: str | None,
+        authorization: Callable[[str], str | None],
         detail: str,
     ) -> None:
-        headers = {"Authorization": authorization} if authorization else {}
+        value = authorization(secret)
+        headers = {"Authorization": value} if value else {}
 
         response = client.request(method, path, json=body, headers=headers)
 
         assert_problem(response, 401, title="Unauthorized", detail=detail)
         assert response.headers["www-authenticate"].startswith("Bearer")
 
-    def test_a_token_within_the_clock_leeway_is_accepted(self, client: TestClient) -> None:
-        token = signed({"sub": "u", "exp": int(time.time()) - 5})
+    def test_a_token_within_the_clock_leeway_is_accepted(self, client: TestClient, secret: str) -> None:
+        token = signed({"sub": "u", "exp": int(time.time()) - 5}, secret)
 
         assert client.get("/order-accept/api/products", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 

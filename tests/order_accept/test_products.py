@@ -89,7 +89,7 @@ class TestListProducts:
         response = client.get(f"{PRODUCTS}?{query}", headers=auth)
 
         body = assert_problem(response, 400, title="One or more validation errors occurred.", errors=errors)
-        assert body["instance"] == f"{PRODUCTS}?{query}"
+        assert body["instance"] == PRODUCTS, "the path alone: a query may carry a secret"
 
     def test_needs_a_token_even_without_identity(self, client: TestClient, make_token: Any) -> None:
         assert client.get(PRODUCTS).status_code == 401

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
 from core.ratelimit import UNMATCHED, Quota, RateLimiter, RateLimitMiddleware, RateLimitSettings
+from core.ratelimit import authorization as request_authorization
 
 REDIS_URI = "redis://127.0.0.1:6379"
 PREFIX = "/api"
@@ -57,8 +58,9 @@ class Rejections:
         await send({"type": "http.response.body", "body": body})
 
 
-def identify_bearer(authorization: str | None) -> str | None:
+def identify_bearer(scope: Scope) -> str | None:
     """`Bearer <user>` identifies `user:<user>`; anything else is anonymous."""
+    authorization = request_authorization(scope)
     if authorization and authorization.startswith("Bearer "):
         return "user:" + authorization.removeprefix("Bearer ")
     return None
@@ -83,7 +85,7 @@ class SpyLimiter(RateLimiter):
 def make_client(
     limiter: RateLimiter,
     rejections: Rejections | None = None,
-    identify: Callable[[str | None], str | None] = identify_bearer,
+    identify: Callable[[Scope], str | None] = identify_bearer,
     client: tuple[str, int] = ("203.0.113.7", 50000),
 ) -> TestClient:
     app = RateLimitMiddleware(
@@ -453,8 +455,8 @@ def test_refused_request_does_not_reach_the_app_nor_count() -> None:
 def test_unidentified_caller_is_limited_by_client_ip() -> None:
     authorizations: list[str | None] = []
 
-    def identify(authorization: str | None) -> str | None:
-        authorizations.append(authorization)
+    def identify(scope: Scope) -> str | None:
+        authorizations.append(request_authorization(scope))
         return None
 
     limiter = SpyLimiter(settings(per_endpoint="1/minute"))

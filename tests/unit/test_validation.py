@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
 
-from core.validation import FORMAT_CHECKER, collect, field_path
+from core.validation import MAX_ERRORS, SchemaValidator, describe, field_path
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -20,7 +19,11 @@ SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["productId", "quantity"],
-                "properties": {"productId": {"type": "string"}, "quantity": {"type": "integer", "format": "int32"}},
+                "properties": {
+                    "productId": {"type": "string", "nullable": True},
+                    "quantity": {"type": "integer", "format": "int32"},
+                    "day": {"type": "string", "format": "date"},
+                },
             },
         }
     },
@@ -39,20 +42,56 @@ def test_field_path(parts: list[str | int], expected: str) -> None:
     ("body", "errors"),
     [
         ({"items": [{"productId": "A", "quantity": 1}]}, {}),
+        ({"items": [{"productId": None, "quantity": 1}]}, {}),
         ({}, {"items": ["This field is required."]}),
         ({"items": [], "extra": 1}, {"extra": ["Unknown property."], "items": ["Must contain at least 1 item(s)."]}),
         ({"items": [{"quantity": 2**31}]}, {
             "items[0].productId": ["This field is required."],
             "items[0].quantity": ["Must be a valid int32."],
         }),
+        ({"items": [{"productId": 1, "quantity": -(2**31) - 1}]}, {
+            "items[0].productId": ["Must be of type string or null."],
+            "items[0].quantity": ["Must be a valid int32."],
+        }),
+        ({"items": [{"productId": "A", "quantity": 1, "day": "2026-02-30"}]}, {
+            "items[0].day": ["Must be a valid date."],
+        }),
     ],
 )  # fmt: skip
-def test_collect_groups_every_error_by_field(body: Any, errors: dict[str, list[str]]) -> None:
-    validator = Draft4Validator(SCHEMA, format_checker=FORMAT_CHECKER)
+def test_errors_are_grouped_by_field(body: Any, errors: dict[str, list[str]]) -> None:
+    validator = SchemaValidator(SCHEMA)
 
-    assert collect(validator.iter_errors(body)) == errors
+    assert validator.is_valid(body) is (errors == {})
+    assert validator.errors(body) == errors
 
 
-@pytest.mark.parametrize(("value", "valid"), [(2**31 - 1, True), (-(2**31), True), (2**31, False), (True, True)])
-def test_int32_bounds(value: int, valid: bool) -> None:
-    assert FORMAT_CHECKER.conforms(value, "int32") is valid
+def test_errors_are_bounded() -> None:
+    validator = SchemaValidator({"type": "array", "items": {"type": "integer"}})
+
+    errors = validator.errors(["x"] * (MAX_ERRORS * 10))
+
+    assert len(errors) == MAX_ERRORS
+
+
+def test_deeper_errors_come_first() -> None:
+    validator = SchemaValidator(SCHEMA)
+
+    errors = validator.errors({"items": [{"productId": "A", "quantity": "x"}], "extra": True})
+
+    assert list(errors) == ["items[0].quantity", "extra"]
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value", "schema", "message"),
+    [
+        ("minimum", 1, {"minimum": 1}, "Must be greater than or equal to 1."),
+        ("minimum", 0, {"minimum": 0, "exclusiveMinimum": True}, "Must be greater than 0."),
+        ("exclusiveMinimum", True, {"minimum": 0, "exclusiveMinimum": True}, "Must be greater than 0."),
+        ("maximum", 2**63 - 1, {"maximum": 2**63 - 1, "format": "int64"}, "Must be a valid int64."),
+        ("enum", ["a", "b"], {}, "Must be one of: a, b."),
+        ("pattern", "^x$", {}, "Must match the pattern ^x$."),
+        ("not", {}, {}, "Invalid value."),
+    ],
+)
+def test_describe(keyword: str, value: Any, schema: dict[str, Any], message: str) -> None:
+    assert describe(keyword, value, schema) == message

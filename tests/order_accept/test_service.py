@@ -1,11 +1,9 @@
-"""The app factory, the mount table, and what every response gets: request ids, logs, error formats."""
+"""What every Order-Accept response gets from the core: request ids, access logs, its error format, one transaction."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,48 +11,8 @@ from starlette.testclient import TestClient
 
 from core.config import Settings
 from core.database import Database
-from core.factory import create_app, mounted
-from core.mounts import MOUNTS
 from models.order_accept.tables import Customer
 from tests.order_accept.helpers import assert_problem, order_lines
-
-
-class TestFactory:
-    def test_importing_builds_nothing(self) -> None:
-        import core.factory
-
-        assert not [name for name, value in vars(core.factory).items() if type(value).__name__ == "FlaskApp"]
-
-    def test_mounts_only_apis_whose_spec_and_handlers_exist(self, settings: Settings) -> None:
-        assert [mount.name for mount in mounted(settings)] == ["order_accept", "idl"]
-
-    def test_without_specs_nothing_is_mounted(self, settings: Settings, tmp_path: Path) -> None:
-        app = create_app(replace(settings, spec_dir=tmp_path))
-
-        with app.test_client() as client:
-            response = client.get("/order-accept/api/products")
-
-        assert response.status_code == 404
-        assert response.json()["type"] == "about:blank"
-
-    def test_an_unknown_request_path_is_refused(self, settings: Settings) -> None:
-        with pytest.raises(ValueError, match="REQUEST_PATH"):
-            create_app(replace(settings, request_path="turbo"))
-
-    def test_the_mount_prefixes_do_not_overlap(self) -> None:
-        prefixes = [mount.prefix for mount in MOUNTS]
-        for prefix in prefixes:
-            others = [other for other in prefixes if other != prefix]
-            assert not [other for other in others if other.startswith(prefix + "/") or other == prefix]
-        assert prefixes == ["/order-accept", "/idl/api/v1", "/mihwar", "/cpras", "/scp"]
-
-    def test_serves_the_spec_and_swagger_ui(self, client: TestClient) -> None:
-        spec = client.get("/order-accept/openapi.json")
-        assert spec.status_code == 200
-        assert spec.json()["info"]["title"] == "Order-Accept API"
-        ui = client.get("/order-accept/ui/")
-        assert ui.status_code == 200
-        assert "swagger-ui" in ui.text
 
 
 class TestRequestId:

@@ -1,0 +1,156 @@
+"""The plug-in seam: one `Api` object per partner API gives the core everything it serves.
+
+An API is its spec (`specs/`), its handlers (`handlers/<api>/`), its models
+(`models/<api>/`) and its migrations. Its package declares one `API = Api(...)` naming
+all of that plus what only it knows: its own settings, a verifier per security scheme,
+its error format, middlewares, background jobs, demo data and credentials, and commands.
+The core loops over the APIs in the mount table (`handlers.APIS`) and names none of them,
+so a new API plugs in without a change to `core/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import yaml
+
+from core.config import Settings
+from core.database import Database
+from core.problems import Renderer, render_rfc9457
+
+if TYPE_CHECKING:
+    from core.jobs import Job
+    from core.outbox import EventHandler
+    from core.security import Verifier
+    from core.unit_of_work import UnitOfWork
+
+S = TypeVar("S")
+MOUNT_TABLE = "handlers"  # the package whose `APIS` lists the modules declaring each `API`
+DEFAULT_BODY_LIMIT = 1024 * 1024
+
+Middleware = tuple[type[Any], dict[str, Any]]
+
+
+class DemoClient(Protocol):
+    """How a well-behaved client of one API authenticates each call: for the contract and
+    hardening tests, which call every operation as a real client would."""
+
+    def headers_for(self, operation_id: str | None) -> dict[str, str]: ...
+
+    def renew(self) -> None:
+        """Start over as a new client (a stateful contract run begins with a clean slate)."""
+
+
+@dataclass(frozen=True)
+class Mounted(Generic[S]):
+    """One API as an app or a command serves it: its declaration, the settings and the database."""
+
+    api: Api[S]
+    settings: Settings
+    database: Database
+
+    @property
+    def config(self) -> S:
+        """The API's own settings."""
+        return self.api.config(self.settings)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The API's spec as written (not dereferenced)."""
+        return _load_document(self.api.spec_path(self.settings))
+
+
+@functools.cache
+def _load_document(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    return document
+
+
+def _nothing(_mounted: Mounted[Any]) -> Sequence[Any]:
+    return ()
+
+
+def _no_verifiers(_mounted: Mounted[Any]) -> Mapping[str, Verifier]:
+    return {}
+
+
+def _no_settings(_env: Mapping[str, str], _instance_dir: Path) -> None:
+    return None
+
+
+def _no_body_limits(_config: Any) -> Mapping[str, int]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Api(Generic[S]):
+    """Everything the core needs to serve one API; each field says which part of it is whose."""
+
+    name: str  # short, snake_case: names its settings, rate-limit keys, commands, demo data
+    prefix: str  # where it is served, e.g. "/idl/api/v1"
+    spec: str  # its spec's file name in the spec directory
+    handlers: str  # the package whose functions answer its operations (createOrder -> create_order)
+    # Its own settings, read from the environment: (environment, instance directory) -> settings.
+    settings: Callable[[Mapping[str, str], Path], S] = _no_settings  # type: ignore[assignment]
+    # One verifier per securityScheme name of its spec.
+    security: Callable[[Mounted[S]], Mapping[str, Verifier]] = _no_verifiers
+    render_problem: Renderer = render_rfc9457  # its error format
+    models: tuple[str, ...] = ()  # modules declaring its tables
+    migrations: Path | None = None  # an Alembic version directory of its own, beside migrations/versions
+    # ASGI middlewares in front of its operations (rate limits, say), as (class, options).
+    middlewares: Callable[[Mounted[S]], Sequence[Middleware]] = _nothing
+    jobs: Callable[[Mounted[S]], Sequence[Job]] = _nothing  # what `partner-gateway worker` runs for it
+    event_handlers: Mapping[str, EventHandler] = field(default_factory=dict)  # outbox events it consumes
+    # Request bodies larger than this answer 413 before they are read; per operation id below.
+    body_limit: int = DEFAULT_BODY_LIMIT
+    body_limits: Callable[[S], Mapping[str, int]] = _no_body_limits
+    load_demo: Callable[[UnitOfWork, S], bool] | None = None  # True when it loaded into empty tables
+    demo_credentials: Callable[[Mounted[S]], Mapping[str, Any]] | None = None
+    demo_client: Callable[[Mounted[S]], DemoClient] | None = None
+    # Documented answers that depend on state a schema cannot state, by operation id (contract tests).
+    state_dependent_statuses: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Adds its subcommands to `partner-gateway <name>`; each sets `run(args, mounted) -> exit code`.
+    commands: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def spec_path(self, settings: Settings) -> Path:
+        return settings.spec_dir / self.spec
+
+    def is_available(self, settings: Settings) -> bool:
+        """Mounted only once its spec exists, so a spec can be removed without breaking the service."""
+        return self.spec_path(settings).exists()
+
+    def config(self, settings: Settings) -> S:
+        """This API's own settings, as `configure` read them."""
+        try:
+            config: S = settings.apis[self.name]
+        except KeyError:
+            raise LookupError(f"the settings of API {self.name!r} were not read; use core.api.configure") from None
+        return config
+
+    def body_limit_of(self, settings: Settings, operation_id: str) -> int:
+        return self.body_limits(self.config(settings)).get(operation_id, self.body_limit)
+
+
+def registered(table: str = MOUNT_TABLE) -> list[Api[Any]]:
+    """The APIs the mount table lists, in its order."""
+    names: Sequence[str] = importlib.import_module(table).APIS
+    return [importlib.import_module(name).API for name in names]
+
+
+def configure(settings: Settings, apis: Sequence[Api[Any]]) -> Settings:
+    """`settings` with every API's own settings read, except those already given."""
+    missing = {
+        api.name: api.settings(settings.environ, settings.instance_dir) for api in apis if api.name not in settings.apis
+    }
+    return replace(settings, apis={**settings.apis, **missing}) if missing else settings
+
+
+def mounted(settings: Settings, apis: Sequence[Api[Any]] | None = None) -> list[Api[Any]]:
+    """The APIs to serve: those of the mount table (or `apis`) whose spec exists."""
+    return [api for api in (registered() if apis is None else apis) if api.is_available(settings)]

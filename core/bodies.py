@@ -1,0 +1,297 @@
+"""Request bodies: size limits, media types, parsing and validation, with a clear 4xx for bad input.
+
+A body larger than its operation's limit answers 413 before it is read (by its
+Content-Length) or as soon as it grows past the limit (a chunked body). Media types are
+compared without regard to case, as RFC 9110 says. JSON is parsed strictly: valid UTF-8,
+no `NaN` or `Infinity`, no number too large for a float, no lone UTF-16 surrogate, nesting
+no deeper than the parser allows; each of these answers 400, like a schema violation. A
+body of more than `OFFLOAD_BYTES` is parsed and validated in the handler pool, so a large
+one never stalls the event loop. The exact bytes of a non-form body stay available to the
+handler (`raw_body()`), for signatures computed over them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import math
+import re
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.operations import AbstractOperation
+from connexion.uri_parsing import AbstractURIParser
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.types import Receive
+
+from core.concurrency import HandlerPool
+from core.problems import FieldErrors, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from core.validation import BODY_ROOT, SchemaValidator
+
+OFFLOAD_BYTES = 64 * 1024
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_raw_body: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("raw_body", default=None)
+
+
+def raw_body() -> bytes:
+    """The exact bytes of the request body being handled (not available for form bodies)."""
+    body = _raw_body.get()
+    if body is None:
+        raise LookupError("this request's body was not kept: it had none, or it was a form")
+    return body
+
+
+def invalid(message: str) -> ValidationFailed:
+    """A 400 about the body as a whole."""
+    return ValidationFailed(message, errors={BODY_ROOT: [message]})
+
+
+@dataclass
+class Body:
+    """What a request carried: its parsed value, its exact bytes (not for forms), and uploaded files."""
+
+    value: Any = None
+    raw: bytes | None = None
+    media_type: str | None = None
+    files: dict[str, list[UploadFile]] = field(default_factory=dict)
+    present: bool = False
+
+    def keep_raw(self) -> contextvars.Token[bytes | None]:
+        return _raw_body.set(self.raw)
+
+    def close(self) -> None:
+        """Release the temporary files a multipart body was spooled into."""
+        for uploads in self.files.values():
+            for upload in uploads:
+                upload.file.close()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON value of `raw`, or a 400 that says plainly what is wrong with it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("The request body is not valid UTF-8.") from None
+    text = text.removeprefix("\ufeff")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise invalid(f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+    except RecursionError:
+        raise invalid("Invalid JSON: it is nested too deeply.") from None
+    except ValueError as exc:  # NaN, Infinity, 1e999, integers of thousands of digits
+        raise invalid(f"Invalid JSON: {exc}.") from None
+    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
+        raise invalid("Invalid JSON: a string holds a lone UTF-16 surrogate.")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) holds a surrogate that is not part of a pair; iterative,
+    so depth costs no recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    """`type/subtype` in lower case, and the parameters (names in lower case)."""
+    kind, *params = content_type.split(";")
+    parameters: dict[str, str] = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), parameters
+
+
+def is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class BodyReader:
+    """Reads, checks and parses the request body of one operation."""
+
+    def __init__(
+        self,
+        operation: AbstractOperation,
+        *,
+        limit: int,
+        uri_parser: AbstractURIParser,
+        strict: bool,
+        pool: HandlerPool,
+    ) -> None:
+        self.operation = operation
+        self.limit = limit
+        self.uri_parser = uri_parser
+        self.strict = strict
+        self.pool = pool
+        self.required = bool(operation.request_body.get("required", False))
+        self.consumes = [media_type.lower() for media_type in operation.consumes]
+        self._by_type = MediaTypeDict([(media_type, media_type) for media_type in self.consumes])
+        self._validators: dict[str, SchemaValidator | None] = {}
+
+    def _validator(self, declared: str) -> SchemaValidator | None:
+        if declared not in self._validators:
+            schema = self.operation.body_schema(declared)
+            self._validators[declared] = SchemaValidator(schema) if schema else None
+        return self._validators[declared]
+
+    async def read(self, headers: Headers, receive: Receive) -> Body:
+        length = _content_length(headers)
+        if length is not None and length > self.limit:
+            raise self._too_large()
+        has_body = (length or 0) > 0 or "transfer-encoding" in headers
+        if not has_body:
+            if self.required:
+                raise invalid("A request body is required.")
+            return Body()
+        content_type = headers.get("content-type")
+        if not content_type:
+            raise UnsupportedMediaType(f"The request body has no Content-Type; expected {self._expected()}.")
+        media_type, parameters = _media_type(content_type)
+        declared = self._by_type.get(media_type) if media_type else None
+        if declared is None:
+            raise UnsupportedMediaType(f"Content-Type {media_type or content_type!r} is not {self._expected()}.")
+        if media_type in FORM_TYPES:
+            return await self._read_form(headers, media_type, declared, receive)
+        charset = parameters.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"The request body must be UTF-8, not {charset}.")
+        raw = b"".join([chunk async for chunk in self._chunks(receive)])
+        body = Body(raw=raw, media_type=media_type, present=bool(raw))
+        if not raw:
+            if self.required:
+                raise invalid("A request body is required.")
+            return body
+        if is_json(media_type):
+            parse = _Parse(raw, self._validator(declared))
+            body.value = await self.pool.run(parse) if len(raw) > OFFLOAD_BYTES else parse()
+        else:
+            body.value = raw
+        return body
+
+    async def _read_form(self, headers: Headers, media_type: str, declared: str, receive: Receive) -> Body:
+        stream = self._chunks(receive)
+        try:
+            if media_type == "multipart/form-data":
+                form = await MultiPartParser(headers, stream).parse()
+            else:
+                form = await FormParser(headers, stream).parse()
+        except MultiPartException as exc:
+            raise invalid(f"The form cannot be read: {exc.message}") from exc
+        body = Body(media_type=media_type, present=True)
+        fields, files = self._split(form)
+        body.files = files
+        try:
+            body.value = self._check_form(fields, files, declared)
+        except Exception:
+            body.close()
+            raise
+        return body
+
+    def _split(self, form: FormData) -> tuple[dict[str, list[str]], dict[str, list[UploadFile]]]:
+        fields: dict[str, list[str]] = {}
+        files: dict[str, list[UploadFile]] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                files.setdefault(name, []).append(value)
+            else:
+                fields.setdefault(name, []).append(value)
+        return fields, files
+
+    def _check_form(
+        self, fields: Mapping[str, list[str]], files: Mapping[str, list[UploadFile]], declared: str
+    ) -> dict[str, Any]:
+        """The form's fields, typed as the schema says, after checking them and the files' presence."""
+        schema = self.operation.body_schema(declared) or {}
+        properties = schema.get("properties", {})
+        errors: FieldErrors = {}
+        if self.strict:
+            for name in [*fields, *files]:
+                if name not in properties:
+                    errors[name] = ["Unknown form part."]
+        value: dict[str, Any] = self.uri_parser.resolve_form(dict(fields))
+        # A file stands for itself in validation: a string (or a list of strings, when repeated).
+        checked = {**value, **{name: "" if len(parts) == 1 else [""] * len(parts) for name, parts in files.items()}}
+        validator = self._validator(declared)
+        if validator is not None and not validator.is_valid(checked):
+            errors.update(validator.errors(checked))
+        if errors:
+            raise ValidationFailed("The form is invalid.", errors=errors)
+        return value
+
+    async def _chunks(self, receive: Receive) -> AsyncGenerator[bytes, None]:
+        """The body's chunks, refused with 413 as soon as they add up to more than the limit."""
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise invalid("The client went away before sending the whole body.")
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise self._too_large()
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    def _too_large(self) -> PayloadTooLarge:
+        message = f"The request body is larger than {self.limit} bytes."
+        return PayloadTooLarge(message, errors={BODY_ROOT: [message]})
+
+    def _expected(self) -> str:
+        return " or ".join(self.consumes)
+
+
+@dataclass(frozen=True)
+class _Parse:
+    """Parsing and validating one JSON body: a callable, so it can run in the pool."""
+
+    raw: bytes
+    validator: SchemaValidator | None
+
+    def __call__(self) -> Any:
+        value = parse_json(self.raw)
+        if self.validator is not None and not self.validator.is_valid(value):
+            raise ValidationFailed("The request body is invalid.", errors=self.validator.errors(value))
+        return value
+
+
+def _content_length(headers: Headers) -> int | None:
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        raise invalid("The Content-Length header is not a number.") from None
+    if length < 0:
+        raise invalid("The Content-Length header is negative.")
+    return length

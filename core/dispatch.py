@@ -1,0 +1,148 @@
+"""The request path: one middleware that serves every operation of every mounted API.
+
+Connexion routes the request (by the spec) and this middleware does the rest, in order,
+with the pieces each operation needs built once at start-up:
+
+1. security: the operation's verifiers by scheme name, scopes and declared permissions
+   (core.security), before anything else, so an unknown caller learns nothing more;
+2. parameters: path, query, header and cookie, each reported by name (core.validation);
+3. the body: its size limit, media type, parsing and schema (core.bodies);
+4. the handler, with its arguments as Connexion would pass them plus the verified
+   `principal`, inside one unit of work that commits on success and rolls back
+   otherwise, run where it is marked to run: in the handler pool unless `@inline`
+   (core.concurrency), with its answer serialised there too.
+
+Errors are raised, never written here: Connexion's exception middleware hands them to
+the problem dispatcher (core.problems), which writes them in the API's own format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connexion.context import _context, _operation, _receive, _scope
+from connexion.decorators.parameter import get_arguments, sanitized, unwrap_decorators
+from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from connexion.operations import AbstractOperation
+from connexion.utils import inspect_function_arguments
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from core.bodies import Body, BodyReader
+from core.concurrency import HandlerPool, runs_inline
+from core.config import Settings
+from core.database import Database
+from core.responses import to_response
+from core.security import Guard, Verifier
+from core.unit_of_work import in_unit_of_work
+from core.validation import ParameterValidator, StrictURIParser
+
+CONTEXT_KEY = "connexion_context"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What every operation of one API shares: its verifiers, limits, database and pool."""
+
+    realm: str
+    verifiers: Mapping[str, Verifier]
+    body_limit: Callable[[str], int]
+    settings: Settings
+    database: Database
+    pool: HandlerPool
+
+
+class Operation:
+    """One operation, ready to serve: its guard, validators, body reader and handler."""
+
+    def __init__(self, operation: AbstractOperation, serving: Serving) -> None:
+        self.operation = operation
+        self.serving = serving
+        self.guard = Guard(operation, serving.verifiers, serving.realm, serving.pool)
+        self.uri_parser = StrictURIParser(operation.parameters, operation.body_definition())
+        security_query = [
+            str(scheme["name"])
+            for requirement in operation.security or []
+            for name in requirement
+            if (scheme := operation.security_schemes[name]).get("type") == "apiKey" and scheme.get("in") == "query"
+        ]
+        self.parameters = ParameterValidator(operation.parameters, strict=True, security_query=security_query)
+        self.body = (
+            BodyReader(
+                operation,
+                limit=serving.body_limit(operation.operation_id),
+                uri_parser=self.uri_parser,
+                strict=True,
+                pool=serving.pool,
+            )
+            if operation.request_body
+            else None
+        )
+        self.handler = operation.function
+        self.arguments, self.has_kwargs = inspect_function_arguments(unwrap_decorators(self.handler))
+        self.inline = runs_inline(self.handler)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = ConnexionRequest(scope, receive, uri_parser=self.uri_parser)
+        principal = await self.guard.check(request)
+        self.parameters.validate(request)
+        body = await self.body.read(Headers(scope=scope), receive) if self.body else Body()
+        try:
+            kwargs = self._arguments(request, body, principal)
+            context = scope.setdefault("extensions", {}).setdefault(CONTEXT_KEY, {})
+            context["principal"] = principal
+            _context.set(context)
+            _operation.set(self.operation)
+            _receive.set(receive)
+            _scope.set(scope)
+            body.keep_raw()
+            response = await self._run(kwargs)
+        finally:
+            body.close()
+        await response(scope, receive, send)
+
+    def _arguments(self, request: ConnexionRequest, body: Body, principal: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = get_arguments(
+            self.operation,
+            path_params=request.path_params,
+            query_params=request.query_params,
+            body=body.value,
+            files=body.files,
+            arguments=self.arguments,
+            has_kwargs=self.has_kwargs,
+            sanitize=sanitized,
+            content_type=body.media_type or "application/json",
+        )
+        if "principal" in self.arguments or self.has_kwargs:
+            kwargs["principal"] = principal
+        return kwargs
+
+    async def _run(self, kwargs: dict[str, Any]) -> Response:
+        serving = self.serving
+
+        def call() -> Response:
+            return to_response(in_unit_of_work(self.handler, serving.database, serving.settings, kwargs))
+
+        if self.inline:
+            return call()
+        return await serving.pool.run(call)
+
+
+class OperationAPI(RoutedAPI[Operation]):
+    def __init__(self, *args: Any, serving: Serving, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.serving = serving
+        self.add_paths()
+
+    def make_operation(self, operation: AbstractOperation) -> Operation:
+        return Operation(operation, self.serving)
+
+
+class OperationMiddleware(RoutedMiddleware[OperationAPI]):
+    """Serves every routed operation; anything unrouted goes on (to a 404 or 405)."""
+
+    api_cls = OperationAPI
