@@ -3,19 +3,34 @@
 - `stock_app()`: stock Connexion FlaskApp on the same spec, every operation bound to a
   handler that does no work at all, any bearer token accepted without verification.
 - `bare_flask`: a bare Flask app answering the same path with the same bytes.
+- `fastapi_app()`: a FastAPI app doing the project's real work on that path: it verifies
+  the bearer token, checks the path parameter as the spec constrains it, reads the product
+  from the same database and answers through a response model with the same fields.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the annotations of the endpoint and
+# dependencies defined inside `fastapi_app()` at runtime, and could not resolve them as strings.
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import connexion
+import fastapi
 import flask
 from connexion.resolver import Resolver
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from joserfc.jwt import JWTClaimsRegistry
+from pydantic import AliasGenerator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+from sqlalchemy import Connection, create_engine, select
 
 from models.order_accept.demo import catalogue
+from models.order_accept.tables import Product
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED_ID = "AZ-700"
@@ -55,3 +70,86 @@ bare_flask = flask.Flask(__name__)
 @bare_flask.get("/order-accept/api/products/<product_id>")
 def product(product_id: str) -> flask.Response:
     return flask.Response(BODY, mimetype="application/json")
+
+
+class ProductDto(BaseModel):
+    """The spec's ProductDto: read from a row by column name, written in camelCase."""
+
+    model_config = ConfigDict(from_attributes=True, alias_generator=AliasGenerator(serialization_alias=to_camel))
+
+    external_product_id: str
+    name: str
+    category: str
+    vendor: str
+    image_url: str | None
+    discount: int
+    billing_period: str
+    is_subscription: bool
+    price: float
+
+
+def fastapi_app() -> fastapi.FastAPI:
+    """The same real work as the project's GET /order-accept/api/products/{id}, written as
+    FastAPI's tutorials write it, so the bench compares the project with what a FastAPI user
+    would ship rather than with a no-op.
+
+    - The bearer token is verified on every request (no cache, unlike the project) by an
+      `async def` dependency, as in FastAPI's OAuth2/JWT tutorial: joserfc, HS256 only,
+      `exp` required, the project's 30 s leeway, the project's secret
+      (`ORDER_ACCEPT_JWT_SECRET`, else the per-machine file in `INSTANCE_DIR`); 401 otherwise.
+    - The path parameter has the spec's constraints on ExternalProductId (FastAPI answers
+      422 for a bad one).
+    - The endpoint is a sync `def`, as FastAPI's docs advise for a synchronous library such
+      as SQLAlchemy's (non-async) engine; FastAPI runs it, and the connection dependency, in
+      its thread pool. It reads the product with a Core `select` on a connection from an
+      engine created once, handed over by a `yield` dependency as in FastAPI's SQL tutorial,
+      and returns it through the response model; 404 when missing.
+
+    A factory rather than module-level state, so the other reference servers, which import
+    this module, neither read the secret nor open the database.
+    """
+    instance_dir = Path(os.environ.get("INSTANCE_DIR") or ROOT / "var")
+    secret = os.environ.get("ORDER_ACCEPT_JWT_SECRET") or (instance_dir / "order_accept_jwt_secret").read_text().strip()
+    key = OctKey.import_key(secret)
+    claims_registry = JWTClaimsRegistry(leeway=30, exp={"essential": True})
+    engine = create_engine(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'service.db'}")
+    products = Product.__table__
+    bearer = HTTPBearer(auto_error=False)
+
+    async def verified_claims(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, fastapi.Depends(bearer)],
+    ) -> dict[str, Any]:
+        unauthorized = fastapi.HTTPException(401, "The token is not valid.", headers={"WWW-Authenticate": "Bearer"})
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise unauthorized
+        try:
+            claims = dict(jwt.decode(credentials.credentials, key, algorithms=["HS256"]).claims)
+            claims_registry.validate(claims)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise unauthorized from exc
+        return claims
+
+    def connection() -> Iterator[Connection]:
+        with engine.connect() as conn:
+            yield conn
+
+    app = fastapi.FastAPI()
+
+    @app.get("/order-accept/api/products/{product_id}")
+    def get_product(
+        product_id: Annotated[str, fastapi.Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+        _claims: Annotated[dict[str, Any], fastapi.Depends(verified_claims)],
+        conn: Annotated[Connection, fastapi.Depends(connection)],
+    ) -> ProductDto:
+        row = conn.execute(
+            select(products).where(
+                products.c.external_product_id == product_id,
+                products.c.is_active.is_(True),
+                products.c.is_soft_deleted.is_(False),
+            )
+        ).first()
+        if row is None:
+            raise fastapi.HTTPException(404, f"Product {product_id} was not found.")
+        return ProductDto.model_validate(row)
+
+    return app
