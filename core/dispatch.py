@@ -18,12 +18,13 @@ the problem dispatcher (core.problems), which writes them in the API's own forma
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
-from connexion.decorators.parameter import get_arguments, sanitized, unwrap_decorators
+from connexion.decorators.parameter import sanitized, unwrap_decorators
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.operations import AbstractOperation
@@ -56,6 +57,67 @@ class Serving:
     pool: HandlerPool
 
 
+_MISSING = object()
+
+
+class Arguments:
+    """What a handler is called with, worked out once per operation: its path and query
+    parameters (already typed by the URI parser, defaults filled in), its body and files by
+    the names Connexion gives them, and the verified `principal`, each only if it takes it."""
+
+    def __init__(self, operation: AbstractOperation, handler: Callable[..., Any]) -> None:
+        names, has_kwargs = inspect_function_arguments(unwrap_decorators(handler))
+
+        def wanted(name: str) -> bool:
+            return has_kwargs or name in names
+
+        self.path = [
+            (param["name"].replace("-", "_"), sanitized(param["name"]))
+            for param in operation.parameters
+            if param["in"] == "path" and wanted(sanitized(param["name"]))
+        ]
+        self.query = [
+            (param["name"], sanitized(param["name"]), param.get("schema", {}).get("default", _MISSING))
+            for param in operation.parameters
+            if param["in"] == "query" and wanted(sanitized(param["name"]))
+        ]
+        body_name = sanitized(operation.body_name("")) if operation.request_body else ""
+        self.body = body_name if body_name and wanted(body_name) else None
+        self.body_schema = operation.body_schema() if operation.request_body else {}
+        self.files = {
+            name: schema.get("type") == "array"
+            for content in operation.request_body.get("content", {}).values()
+            for name, schema in content.get("schema", {}).get("properties", {}).items()
+            if wanted(name)
+        }
+        self.principal = wanted("principal")
+
+    def __call__(self, request: ConnexionRequest, body: Body, principal: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if self.path:
+            path = request.path_params
+            for name, key in self.path:
+                if name in path:
+                    kwargs[key] = path[name]
+        if self.query:
+            query = request.query_params
+            for name, key, default in self.query:
+                if name in query:
+                    kwargs[key] = query[name]
+                elif default is not _MISSING:
+                    kwargs[key] = copy.deepcopy(default)
+        if self.body is not None:
+            kwargs[self.body] = (
+                body.value if body.value is not None else copy.deepcopy(self.body_schema.get("default", {}))
+            )
+        for name, many in self.files.items():
+            if name in body.files:
+                kwargs[name] = body.files[name] if many else body.files[name][0]
+        if self.principal:
+            kwargs["principal"] = principal
+        return kwargs
+
+
 class Operation:
     """One operation, ready to serve: its guard, validators, body reader and handler."""
 
@@ -83,7 +145,7 @@ class Operation:
             else None
         )
         self.handler = operation.function
-        self.arguments, self.has_kwargs = inspect_function_arguments(unwrap_decorators(self.handler))
+        self.arguments = Arguments(operation, self.handler)
         self.inline = runs_inline(self.handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,7 +154,7 @@ class Operation:
         self.parameters.validate(request)
         body = await self.body.read(Headers(scope=scope), receive) if self.body else Body()
         try:
-            kwargs = self._arguments(request, body, principal)
+            kwargs = self.arguments(request, body, principal)
             context = scope.setdefault("extensions", {}).setdefault(CONTEXT_KEY, {})
             context["principal"] = principal
             _context.set(context)
@@ -104,22 +166,6 @@ class Operation:
         finally:
             body.close()
         await response(scope, receive, send)
-
-    def _arguments(self, request: ConnexionRequest, body: Body, principal: Any) -> dict[str, Any]:
-        kwargs: dict[str, Any] = get_arguments(
-            self.operation,
-            path_params=request.path_params,
-            query_params=request.query_params,
-            body=body.value,
-            files=body.files,
-            arguments=self.arguments,
-            has_kwargs=self.has_kwargs,
-            sanitize=sanitized,
-            content_type=body.media_type or "application/json",
-        )
-        if "principal" in self.arguments or self.has_kwargs:
-            kwargs["principal"] = principal
-        return kwargs
 
     async def _run(self, kwargs: dict[str, Any]) -> Response:
         serving = self.serving

@@ -188,7 +188,7 @@ class ParameterValidator:
 
     def validate(self, request: ConnexionRequest) -> None:
         errors: FieldErrors = {}
-        if self.strict:
+        if self.strict and request.scope.get("query_string"):
             for name in sorted(set(request.query_params) - self.known_query):
                 errors[name] = ["Unknown query parameter."]
         for param, validator in self.parameters:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.concurrency import inline
 from core.problems import NotFound
 from core.responses import Json, json_body
 from core.unit_of_work import current_unit
@@ -15,6 +16,7 @@ def list_products(offset: int = 0, size: int = 12) -> Json:
     return json_body(page(offset, size, total, [product_dto(product) for product in products]))
 
 
+@inline  # one indexed read of a small row: measured faster on the loop (README, Performance)
 def get_product(id: str) -> Json:  # noqa: A002 - the spec names the parameter `id`
     """Get one active product by its external id."""
     product = ProductRepository(current_unit()).get_active(id)
