@@ -1,7 +1,7 @@
 """Gunicorn settings for `make run`: uvicorn workers, one JSON access line per request.
 
 Unless `RUN_WORKER=0`, the master also starts one background worker process
-(`partner-gateway worker`: virus scans of uploads) and stops it on shutdown. Deployments
+(`partner-gateway worker`: every API's background jobs) and stops it on shutdown. Deployments
 that run workers on their own machines set `RUN_WORKER=0` here.
 """
 
@@ -17,6 +17,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 worker_class = "uvicorn_worker.UvicornWorker"
 # The app writes its own structured access log (core.request_context); gunicorn's is off.
 accesslog = None
+# X-Forwarded-For is believed only from the proxies TRUSTED_PROXIES names, and the app
+# applies that itself (core.factory), so the server believes no one: by default uvicorn
+# would trust any loopback peer, and each spoofed address would get a fresh rate budget.
+forwarded_allow_ips = ""
 graceful_timeout = 20
 timeout = 60
 logconfig_dict = {

@@ -93,7 +93,7 @@ class Api(Generic[S]):
     """Everything the core needs to serve one API; each field says which part of it is whose."""
 
     name: str  # short, snake_case: names its settings, rate-limit keys, commands, demo data
-    prefix: str  # where it is served, e.g. "/idl/api/v1"
+    prefix: str  # where it is served, e.g. "/partner/api/v1"
     spec: str  # its spec's file name in the spec directory
     handlers: str  # the package whose functions answer its operations (createOrder -> create_order)
     # Its own settings, read from the environment: (environment, instance directory) -> settings.

@@ -85,7 +85,9 @@ def main(argv: Sequence[str] | None = None, apis: Sequence[Api[Any]] | None = No
     commands.add_parser("demo-credentials", help="print demo credentials as JSON")
     worker = commands.add_parser("worker", help="run the background jobs of every API")
     worker.add_argument("--once", action="store_true", help="do what is pending, then exit")
-    worker.add_argument("--interval", type=float, default=2.0, help="longest wait between polls when idle")
+    worker.add_argument(
+        "--interval", type=float, default=2.0, help="longest wait between polls while nothing is pending"
+    )
     for api in served:
         if api.commands is not None:
             api.commands(commands.add_parser(api.name.replace("_", "-"), help=f"{api.name} commands"))

@@ -249,6 +249,36 @@ def test_after_the_background_scan_a_clean_file_downloads_byte_for_byte(
     assert int(response.headers["content-length"]) == len(content)
 
 
+@pytest.mark.parametrize(
+    ("uploaded_name", "disposition"),
+    [
+        pytest.param("../../../../etc/passwd.pdf", 'attachment; filename="passwd.pdf"', id="path-climbing"),
+        pytest.param("C:\\quotes\\q.pdf", 'attachment; filename="q.pdf"', id="windows-path"),
+        pytest.param(
+            "devis été.pdf",
+            "attachment; filename=\"devis ete.pdf\"; filename*=UTF-8''devis%20%C3%A9t%C3%A9.pdf",
+            id="non-ascii",
+        ),
+    ],
+)
+def test_a_download_is_named_by_the_uploaded_base_name_only(
+    client: TestClient,
+    foreman: Headers,
+    draft: dict[str, Any],
+    unit: UnitOfWork,
+    settings: Settings,
+    uploaded_name: str,
+    disposition: str,
+) -> None:
+    body = uploaded(client, foreman, draft["id"], quote_pdf("x"), filename=uploaded_name)
+    scan_all(unit, settings)
+
+    response = download(client, foreman, body["id"])
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == disposition
+
+
 def test_a_clean_text_file_downloads_with_its_type(
     client: TestClient, foreman: Headers, draft: dict[str, Any], unit: UnitOfWork, settings: Settings
 ) -> None:
