@@ -60,6 +60,11 @@ class Serving:
 _MISSING = object()
 
 
+def spec_operation_id(operation: AbstractOperation) -> str:
+    """The operationId the spec gives (Connexion's `operation_id` is the resolved function's path)."""
+    return str(operation._operation.get("operationId", operation.operation_id))
+
+
 class Arguments:
     """What a handler is called with, worked out once per operation: its path and query
     parameters (already typed by the URI parser, defaults filled in), its body and files by
@@ -136,7 +141,7 @@ class Operation:
         self.body = (
             BodyReader(
                 operation,
-                limit=serving.body_limit(operation.operation_id),
+                limit=serving.body_limit(spec_operation_id(operation)),
                 uri_parser=self.uri_parser,
                 strict=True,
                 pool=serving.pool,

@@ -151,7 +151,7 @@ class Guard:
         if missing:
             raise LookupError(
                 f"{realm}: no verifier for security scheme(s) {', '.join(sorted(missing))} "
-                f"of operation {operation.operation_id}"
+                f"of operation {operation._operation.get('operationId')}"
             )
         self.verifiers = verifiers
         self.pool = pool

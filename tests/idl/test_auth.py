@@ -11,10 +11,11 @@ import pytest
 import yaml
 from joserfc import jwt
 from joserfc.jwk import OctKey
+from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
 from core.config import PROJECT_ROOT, JWTSettings, Settings
-from core.jwt_bearer import issue_token
+from core.jwt_bearer import JWTVerifier, issue_token
 from core.unit_of_work import UnitOfWork
 from handlers.order_accept.api import API as ORDER_ACCEPT
 from models.idl.demo import quote_pdf
@@ -580,3 +581,52 @@ def test_a_deactivated_users_tokens_stop_working_at_once(
     deactivate(unit, user.id)
 
     assert_error(me(client, headers), 401, "UNAUTHORIZED")
+
+
+class TestOneCheckPerRequest:
+    """The caller is known once per request: the token verified once, the user and session read once."""
+
+    def test_a_request_reads_the_user_and_session_once(
+        self, client: TestClient, login_as: Callable[[str], Headers]
+    ) -> None:
+        headers = login_as("foreman")
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        # The app has an engine of its own: listen on every engine.
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            response = client.get(f"{BASE}/purchase-orders?limit=1", headers=headers)
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+
+        assert response.status_code == 200, response.text
+        user_reads = [sql for sql in statements if "FROM idl_users" in sql and "idl_users.id =" in sql]
+        session_reads = [sql for sql in statements if "auth_session_families" in sql]
+        assert len(user_reads) == 1, user_reads
+        assert len(session_reads) == 1, session_reads
+
+    def test_the_token_is_verified_once_though_rate_limits_and_security_both_need_it(
+        self, client: TestClient, login_as: Callable[[str], Headers], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        headers = login_as("foreman")
+        calls: list[str] = []
+        original = JWTVerifier.verify
+
+        def counting(self: JWTVerifier, token: str) -> dict[str, Any]:
+            calls.append(token)
+            return original(self, token)
+
+        monkeypatch.setattr(JWTVerifier, "verify", counting)
+
+        assert client.get(f"{BASE}/users/me", headers=headers).status_code == 200
+        assert len(calls) == 1
+
+
+def test_a_path_id_with_spaces_is_400_not_id_1(client: TestClient, login_as: Callable[[str], Headers]) -> None:
+    response = client.get(f"{BASE}/files/%20%201/download", headers=login_as("admin"))
+
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["errors"] == {"id": ["Must be of type integer."]}

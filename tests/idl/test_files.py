@@ -377,6 +377,30 @@ def test_a_file_over_the_size_limit_is_refused_with_413(
     assert listed(small_limit_client, foreman, draft["id"]) == []
 
 
+def test_a_file_larger_than_other_bodies_may_be_is_accepted(
+    client: TestClient, foreman: Headers, draft: dict[str, Any]
+) -> None:
+    """Uploads have a body limit of their own, the upload limit, far above the 1 MiB of other bodies."""
+    content = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
+
+    response = upload(client, foreman, draft["id"], content, filename="drawings.pdf")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["file_size"] == len(content)
+
+
+def test_a_body_far_over_the_upload_limit_is_refused_before_it_is_read(
+    small_limit_client: TestClient, foreman: Headers, draft: dict[str, Any], settings: Settings
+) -> None:
+    before = everything_under(idl_of(settings).upload_dir)
+
+    response = upload(small_limit_client, foreman, draft["id"], b"a" * (200 * 1024), filename="huge.txt")
+
+    error = assert_error(response, 413, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "$"
+    assert everything_under(idl_of(settings).upload_dir) == before
+
+
 def test_a_file_of_exactly_the_size_limit_is_accepted(
     small_limit_client: TestClient, foreman: Headers, draft: dict[str, Any]
 ) -> None:
