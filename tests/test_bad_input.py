@@ -254,3 +254,16 @@ def test_a_50_mb_body_is_refused_at_once_while_the_worker_keeps_serving(database
     assert refused.status_code == 413
     assert elapsed < QUICK
     assert served.status_code == 200
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_the_spec_documents_these_answers(operation: BodyOperation, settings: Settings) -> None:
+    spec = Specification.load(operation.api.spec_path(settings))
+    documented = next(
+        item[operation.method.lower()]["responses"]
+        for item in spec["paths"].values()
+        if operation.method.lower() in item
+        and item[operation.method.lower()].get("operationId") == operation.operation_id
+    )
+
+    assert {"400", "413", "415"} <= set(documented)
