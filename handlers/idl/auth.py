@@ -19,7 +19,7 @@ def login(body: dict[str, Any]) -> Json:
         {
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
-            "user": dto.authenticated_user(tokens.user),
+            "user": dto.authenticated_user.dump(tokens.user),
             "expires_in": tokens.expires_in,
         },
         headers=NO_STORE,

@@ -24,7 +24,7 @@ def list_users(
 ) -> Json:
     """List users (admins and project managers, as the spec's `x-roles` says)."""
     users, total = Users(current_unit()).page(UserFilter(role, active, search or None), page, limit)
-    return json_body({"data": [dto.user(user) for user in users], "pagination": dto.pagination(page, limit, total)})
+    return json_body({"data": dto.users.dump(users), "pagination": dto.pagination(page, limit, total)})
 
 
 def get_current_user(principal: Caller) -> Json:
@@ -32,14 +32,14 @@ def get_current_user(principal: Caller) -> Json:
     user = Users(current_unit()).get(principal.id)
     if user is None:  # deleted since the security check read it
         raise NotFound(f"User {principal.id} was not found")
-    return json_body(dto.profile(user))
+    return json_body(dto.profile.dump(user))
 
 
 def list_projects(principal: Caller, active: bool = True, search: str | None = None) -> Json:
     """List the caller's projects (every project for an admin), with what they have spent."""
     scope = None if principal.is_admin else principal.project_ids
     projects = Reference(current_unit()).projects(scope, active, search or None)
-    return json_body({"data": [dto.project(project) for project in projects]})
+    return json_body({"data": dto.projects.dump(projects)})
 
 
 def list_project_cost_codes(principal: Caller, id: str) -> Json:  # noqa: A002 - the spec names it `id`
@@ -47,13 +47,13 @@ def list_project_cost_codes(principal: Caller, id: str) -> Json:  # noqa: A002 -
     reference = Reference(current_unit())
     if not principal.works_on(id) or reference.project(id) is None:
         raise NotFound(f"Project {id} was not found")
-    return json_body({"data": [dto.cost_code(code) for code in reference.cost_codes(id)]})
+    return json_body({"data": dto.cost_codes.dump(reference.cost_codes(id))})
 
 
 def list_vendors(principal: Caller, active: bool | None = None, search: str | None = None) -> Json:
     """List vendors."""
     vendors = Reference(current_unit()).vendors(active, search or None)
-    return json_body({"data": [dto.vendor(vendor) for vendor in vendors]})
+    return json_body({"data": dto.vendors.dump(vendors)})
 
 
 def list_audit_logs(
@@ -72,6 +72,4 @@ def list_audit_logs(
     end = date.fromisoformat(date_to) if date_to else None
     where = AuditFilter(entity_type, entity_id, user_id, action, start, end)
     entries, total = AuditTrail(current_unit(), REALM).page(where, page, limit)
-    return json_body(
-        {"data": [dto.audit_entry(entry) for entry in entries], "pagination": dto.pagination(page, limit, total)}
-    )
+    return json_body({"data": dto.audit_entries.dump(entries), "pagination": dto.pagination(page, limit, total)})

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from core.columns import aware
-from models.idl.reference import WithSpending
-from models.idl.tables import Approval, Attachment, LineItem, PurchaseOrder, User, Vendor
-from models.shared.tables import AuditEntry
+from marshmallow import fields
 
-
-def money(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def stamp(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return aware(moment).isoformat().replace("+00:00", "Z")
-
-
-def day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+from core.dto import Day, Dto, Money, Stamp
+from models.idl.tables import Attachment, PurchaseOrder
 
 
 def pagination(page: int, limit: int, total: int, *, with_neighbours: bool = False) -> dict[str, Any]:
@@ -37,200 +22,261 @@ def pagination(page: int, limit: int, total: int, *, with_neighbours: bool = Fal
     return body
 
 
-def user_ref(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name}
+# People --------------------------------------------------------------------------------------
 
 
-def user_ref_with_role(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "role": user.role}
+class UserRef(Dto):
+    id = fields.Integer()
+    name = fields.String()
 
 
-def user(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "uuid": str(user.uuid),
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "authorization_limit": money(user.authorization_limit),
-        "active": user.active,
-        "last_login": stamp(user.last_login),
-        "created_at": stamp(user.created_at),
-    }
+class UserRefWithRole(UserRef):
+    role = fields.String()
 
 
-def authenticated_user(account: User) -> dict[str, Any]:
-    return {
-        "id": account.id,
-        "uuid": str(account.uuid),
-        "email": account.email,
-        "name": account.name,
-        "role": account.role,
-        "authorization_limit": money(account.authorization_limit),
-        "permissions": list(account.permissions),
-        "project_ids": account.project_ids,
-    }
+class UserDto(UserRefWithRole):
+    uuid = fields.UUID()
+    email = fields.String()
+    authorization_limit = Money()
+    active = fields.Boolean()
+    last_login = Stamp()
+    created_at = Stamp()
+
+    class Meta:
+        fields = ("id", "uuid", "email", "name", "role", "authorization_limit", "active", "last_login", "created_at")
 
 
-def profile(account: User) -> dict[str, Any]:
-    return {**user(account), "permissions": list(account.permissions), "project_ids": account.project_ids}
+class ProfileDto(UserDto):
+    permissions = fields.List(fields.String())
+    project_ids = fields.List(fields.String())
+
+    class Meta:
+        fields = (*UserDto.Meta.fields, "permissions", "project_ids")
 
 
-def _workflow_fields(order: PurchaseOrder) -> dict[str, Any]:
-    """The `…_by`/`…_at` pairs, present only once the P/O has reached that status."""
-    body: dict[str, Any] = {}
-    if order.submitted_by is not None:
-        body["submitted_by"] = user_ref(order.submitted_by)
-        body["submitted_at"] = stamp(order.submitted_at)
-    return body
+class AuthenticatedUserDto(ProfileDto):
+    class Meta:
+        fields = ("id", "uuid", "email", "name", "role", "authorization_limit", "permissions", "project_ids")
 
 
-def purchase_order_summary(order: PurchaseOrder) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "po_number": order.po_number,
-        "type": order.type,
-        "status": order.status,
-        "project_id": order.project_id,
-        "cost_code": order.cost_code,
-        "vendor_name": order.vendor_name,
-        "vendor_contact_name": order.vendor_contact_name,
-        "vendor_email": order.vendor_email,
-        "vendor_phone": order.vendor_phone,
-        "subtotal": money(order.subtotal),
-        "tax_amount": money(order.tax_amount),
-        "total_amount": money(order.total_amount),
-        "line_items_count": len(order.line_items),
-        "created_by": user_ref_with_role(order.created_by),
-        **_workflow_fields(order),
-        "created_at": stamp(order.created_at),
-        "updated_at": stamp(order.updated_at),
-    }
+# Purchase orders -----------------------------------------------------------------------------
 
 
-def line_item(line: LineItem) -> dict[str, Any]:
-    return {
-        "id": line.id,
-        "line_number": line.line_number,
-        "description": line.description,
-        "quantity": float(line.quantity),
-        "unit": line.unit,
-        "unit_price": money(line.unit_price),
-        "category": line.category,
-        "tax_code": line.tax_code,
-        "tax_rate": float(line.tax_rate),
-        "tax_amount": money(line.tax_amount),
-        "line_total": money(line.line_total),
-    }
+class PurchaseOrderSummaryDto(Dto):
+    omit_when_none: ClassVar[tuple[str, ...]] = ("submitted_by", "submitted_at")  # present once submitted
+
+    id = fields.Integer()
+    po_number = fields.String()
+    type = fields.String()
+    status = fields.String()
+    project_id = fields.String()
+    cost_code = fields.String()
+    vendor_name = fields.String()
+    vendor_contact_name = fields.String(allow_none=True)
+    vendor_email = fields.String(allow_none=True)
+    vendor_phone = fields.String(allow_none=True)
+    subtotal = Money()
+    tax_amount = Money()
+    total_amount = Money()
+    line_items_count = fields.Function(lambda order: len(order.line_items))
+    created_by = fields.Nested(UserRefWithRole)
+    submitted_by = fields.Nested(UserRef, allow_none=True)
+    submitted_at = Stamp()
+    created_at = Stamp()
+    updated_at = Stamp()
 
 
-def approval(entry: Approval) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "approver": user_ref_with_role(entry.approver),
-        "status": entry.status,
-        "comments": entry.comments,
-        "decided_at": stamp(entry.decided_at),
-        "created_at": stamp(entry.created_at),
-    }
+class LineItemDto(Dto):
+    id = fields.Integer()
+    line_number = fields.Integer()
+    description = fields.String()
+    quantity = fields.Float()
+    unit = fields.String()
+    unit_price = Money()
+    category = fields.String()
+    tax_code = fields.String()
+    tax_rate = fields.Float()
+    tax_amount = Money()
+    line_total = Money()
+
+
+class ApprovalDto(Dto):
+    id = fields.Integer()
+    approver = fields.Nested(UserRefWithRole)
+    status = fields.String()
+    comments = fields.String(allow_none=True)
+    decided_at = Stamp()
+    created_at = Stamp()
+
+
+class FileBriefDto(Dto):
+    """A file as a P/O's detail lists it: the uploader by name only, as the document writes it."""
+
+    id = fields.Integer()
+    original_filename = fields.String()
+    file_size = fields.Integer()
+    mime_type = fields.String()
+    uploaded_by = fields.Function(lambda file: file.uploaded_by.name)
+    uploaded_at = Stamp()
+
+
+@dataclass(frozen=True)
+class WithFiles:
+    """A P/O and its files, shaped as one body."""
+
+    order: PurchaseOrder
+    files: Sequence[Attachment]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.order, name)
+
+
+class PurchaseOrderDto(PurchaseOrderSummaryDto):
+    # The `…_by`/`…_at` pairs are present only once the P/O has reached that status.
+    omit_when_none: ClassVar[tuple[str, ...]] = (
+        *PurchaseOrderSummaryDto.omit_when_none,
+        "approved_by",
+        "approved_at",
+        "rejection_reason",
+        "rejected_at",
+        "cancelled_by",
+        "cancelled_at",
+        "cancel_reason",
+        "closed_by",
+        "closed_at",
+    )
+
+    vendor_address = fields.String(allow_none=True)
+    ceiling_amount = Money(allow_none=True)
+    urgency_justification = fields.String(allow_none=True)
+    line_items = fields.List(fields.Nested(LineItemDto))
+    files = fields.List(fields.Nested(FileBriefDto))
+    approval_history = fields.List(fields.Nested(ApprovalDto), attribute="approvals")
+    approved_by = fields.Nested(UserRef, allow_none=True)
+    approved_at = Stamp()
+    rejection_reason = fields.String(allow_none=True)
+    rejected_at = Stamp()
+    cancelled_by = fields.Nested(UserRef, allow_none=True)
+    cancelled_at = Stamp()
+    cancel_reason = fields.String(allow_none=True)
+    closed_by = fields.Nested(UserRef, allow_none=True)
+    closed_at = Stamp()
+
+    class Meta:
+        exclude = ("line_items_count",)
+
+
+class TransitionDto(Dto):
+    """What a transition answers: the P/O's id, number and new status, and what the transition set."""
+
+    id = fields.Integer()
+    po_number = fields.String()
+    status = fields.String()
+    total_amount = Money()
+    created_at = Stamp()
+    submitted_at = Stamp()
+    approver = fields.Function(lambda order: UserRefWithRole().dump(order.approvals[-1].approver))
+    approved_at = Stamp()
+    approved_by = fields.Nested(UserRef)
+    rejection_reason = fields.String()
+    rejected_at = Stamp()
+    cancelled_at = Stamp()
+    cancelled_by = fields.Nested(UserRef)
+    cancel_reason = fields.String(allow_none=True)
+    closed_at = Stamp()
+    closed_by = fields.Nested(UserRef)
+
+
+def _outcome(*members: str) -> TransitionDto:
+    return TransitionDto(only=("id", "po_number", "status", *members))
+
+
+CREATED = _outcome("total_amount", "created_at")
+SUBMITTED = _outcome("submitted_at", "approver")
+APPROVED = _outcome("approved_at", "approved_by")
+REJECTED = _outcome("rejection_reason", "rejected_at")
+CANCELLED = _outcome("cancelled_at", "cancelled_by", "cancel_reason")
+CLOSED = _outcome("closed_at", "closed_by")
+
+
+class AttachmentDto(Dto):
+    id = fields.Integer()
+    original_filename = fields.String()
+    file_size = fields.Integer()
+    mime_type = fields.String()
+    virus_scan_status = fields.String()
+    uploaded_by = fields.Nested(UserRef)
+    uploaded_at = Stamp()
+
+
+class UploadedDto(AttachmentDto):
+    stored_filename = fields.String()
+
+
+# Reference data and the audit trail ----------------------------------------------------------
+
+
+class ProjectDto(Dto):
+    """A project with what approved P/Os commit against its budget (a `WithSpending`)."""
+
+    id = fields.String(attribute="item.id")
+    name = fields.String(attribute="item.name")
+    status = fields.String(attribute="item.status")
+    budget = Money(attribute="item.budget")
+    spent = Money()
+    remaining = Money()
+    start_date = Day(attribute="item.start_date", allow_none=True)
+    end_date = Day(attribute="item.end_date", allow_none=True)
+
+
+class CostCodeDto(Dto):
+    """A cost code with what approved P/Os commit against its budget (a `WithSpending`)."""
+
+    id = fields.String(attribute="item.id")
+    code = fields.String(attribute="item.code")
+    description = fields.String(attribute="item.description")
+    category = fields.String(attribute="item.category")
+    budget = Money(attribute="item.budget")
+    spent = Money()
+    remaining = Money()
+    active = fields.Boolean(attribute="item.active")
+
+
+class VendorDto(Dto):
+    id = fields.String()
+    name = fields.String()
+    contact_info = fields.Function(
+        lambda vendor: {"email": vendor.email, "phone": vendor.phone, "address": vendor.address}
+    )
+    payment_terms = fields.String(allow_none=True)
+    active = fields.Boolean()
+
+
+class AuditEntryDto(Dto):
+    id = fields.Integer()
+    entity_type = fields.String()
+    entity_id = fields.String()
+    action = fields.String()
+    user = fields.Function(lambda entry: {"id": entry.actor_id, "name": entry.actor_name, "role": entry.actor_role})
+    old_values = fields.Raw(allow_none=True)
+    new_values = fields.Raw(allow_none=True)
+    ip_address = fields.String()
+    created_at = Stamp()
+
+
+users = UserDto(many=True)
+profile = ProfileDto()
+authenticated_user = AuthenticatedUserDto()
+purchase_order_summaries = PurchaseOrderSummaryDto(many=True)
+purchase_order_detail = PurchaseOrderDto()
+attachments = AttachmentDto(many=True)
+uploaded = UploadedDto()
+projects = ProjectDto(many=True)
+cost_codes = CostCodeDto(many=True)
+vendors = VendorDto(many=True)
+audit_entries = AuditEntryDto(many=True)
 
 
 def purchase_order(order: PurchaseOrder, files: Sequence[Attachment]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        **{key: value for key, value in purchase_order_summary(order).items() if key != "line_items_count"},
-        "vendor_address": order.vendor_address,
-        "ceiling_amount": money(order.ceiling_amount),
-        "urgency_justification": order.urgency_justification,
-        "line_items": [line_item(line) for line in order.line_items],
-        "files": [
-            {
-                "id": file.id,
-                "original_filename": file.original_filename,
-                "file_size": file.file_size,
-                "mime_type": file.mime_type,
-                "uploaded_by": file.uploaded_by.name,
-                "uploaded_at": stamp(file.uploaded_at),
-            }
-            for file in files
-        ],
-        "approval_history": [approval(entry) for entry in order.approvals],
-    }
-    if order.approved_by is not None:
-        body["approved_by"] = user_ref(order.approved_by)
-        body["approved_at"] = stamp(order.approved_at)
-    if order.rejected_at is not None:
-        body["rejection_reason"] = order.rejection_reason
-        body["rejected_at"] = stamp(order.rejected_at)
-    if order.cancelled_by is not None:
-        body["cancelled_by"] = user_ref(order.cancelled_by)
-        body["cancelled_at"] = stamp(order.cancelled_at)
-        if order.cancel_reason:
-            body["cancel_reason"] = order.cancel_reason
-    if order.closed_by is not None:
-        body["closed_by"] = user_ref(order.closed_by)
-        body["closed_at"] = stamp(order.closed_at)
+    body: dict[str, Any] = purchase_order_detail.dump(WithFiles(order, files))
     return body
-
-
-def attachment(file: Attachment) -> dict[str, Any]:
-    return {
-        "id": file.id,
-        "original_filename": file.original_filename,
-        "file_size": file.file_size,
-        "mime_type": file.mime_type,
-        "virus_scan_status": file.virus_scan_status,
-        "uploaded_by": user_ref(file.uploaded_by),
-        "uploaded_at": stamp(file.uploaded_at),
-    }
-
-
-def project(entry: WithSpending) -> dict[str, Any]:
-    item = entry.item
-    return {
-        "id": item.id,
-        "name": item.name,
-        "status": item.status,
-        "budget": money(item.budget),
-        "spent": money(entry.spent),
-        "remaining": money(entry.remaining),
-        "start_date": day(item.start_date),
-        "end_date": day(item.end_date),
-    }
-
-
-def cost_code(entry: WithSpending) -> dict[str, Any]:
-    item = entry.item
-    return {
-        "id": item.id,
-        "code": item.code,
-        "description": item.description,
-        "category": item.category,
-        "budget": money(item.budget),
-        "spent": money(entry.spent),
-        "remaining": money(entry.remaining),
-        "active": item.active,
-    }
-
-
-def vendor(item: Vendor) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "name": item.name,
-        "contact_info": {"email": item.email, "phone": item.phone, "address": item.address},
-        "payment_terms": item.payment_terms,
-        "active": item.active,
-    }
-
-
-def audit_entry(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "action": entry.action,
-        "user": {"id": entry.actor_id, "name": entry.actor_name, "role": entry.actor_role},
-        "old_values": entry.old_values,
-        "new_values": entry.new_values,
-        "ip_address": entry.ip_address,
-        "created_at": stamp(entry.created_at),
-    }

@@ -26,14 +26,13 @@ def upload_purchase_order_file(principal: Caller, id: int, file: Any = None, **_
     upload = Upload(file.file, file.filename or "file", file.content_type)
     scanner = scanner_from_address(idl_settings().clamd_address)
     attachment = _attachments().upload(principal, id, upload, scanner)
-    body = {**dto.attachment(attachment), "stored_filename": attachment.stored_filename}
-    return created(body, location("/files/{id}/download", id=attachment.id))
+    return created(dto.uploaded.dump(attachment), location("/files/{id}/download", id=attachment.id))
 
 
 def list_purchase_order_files(principal: Caller, id: int) -> Json:  # noqa: A002
     """List a purchase order's files and their scan status."""
     files = _attachments().listed(principal, id)
-    return json_body({"data": [dto.attachment(file) for file in files]})
+    return json_body({"data": dto.attachments.dump(files)})
 
 
 def download_file(principal: Caller, id: int) -> ConnexionResponse:  # noqa: A002

@@ -14,7 +14,6 @@ from models.idl.accounts import Caller
 from models.idl.attachments import Attachments
 from models.idl.purchasing import PurchaseOrders
 from models.idl.repositories import PurchaseOrderFilter
-from models.idl.tables import PurchaseOrder
 from models.idl.workflow import Workflow
 
 
@@ -43,7 +42,7 @@ def list_purchase_orders(
     orders, total = PurchaseOrders(current_unit()).page(principal, where, page, limit)
     return json_body(
         {
-            "data": [dto.purchase_order_summary(order) for order in orders],
+            "data": dto.purchase_order_summaries.dump(orders),
             "pagination": dto.pagination(page, limit, total, with_neighbours=True),
         }
     )
@@ -59,14 +58,7 @@ def get_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002 - the 
 def create_purchase_order(principal: Caller, body: dict[str, Any]) -> Json:
     """Draft a purchase order."""
     order = PurchaseOrders(current_unit()).create(principal, body)
-    body = {
-        "id": order.id,
-        "po_number": order.po_number,
-        "status": order.status,
-        "total_amount": dto.money(order.total_amount),
-        "created_at": dto.stamp(order.created_at),
-    }
-    return created(body, location("/purchase-orders/{id}", id=order.id))
+    return created(dto.CREATED.dump(order), location("/purchase-orders/{id}", id=order.id))
 
 
 def update_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
@@ -84,59 +76,27 @@ def delete_purchase_order(principal: Caller, id: int) -> ConnexionResponse:  # n
 
 def submit_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002
     """Submit a draft for approval, routed to the approver it needs."""
-    order = Workflow(current_unit()).submit(principal, id)
-    approver = order.approvals[-1].approver
-    return _outcome(
-        order,
-        submitted_at=dto.stamp(order.submitted_at),
-        approver=dto.user_ref_with_role(approver),
-    )
+    return json_body(dto.SUBMITTED.dump(Workflow(current_unit()).submit(principal, id)))
 
 
 def approve_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Approve a submitted purchase order."""
     order = Workflow(current_unit()).approve(principal, id, (body or {}).get("comments"))
-    assert order.approved_by is not None
-    return _outcome(
-        order,
-        approved_at=dto.stamp(order.approved_at),
-        approved_by=dto.user_ref(order.approved_by),
-    )
+    return json_body(dto.APPROVED.dump(order))
 
 
 def reject_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
     """Reject a submitted purchase order, with a reason."""
-    order = Workflow(current_unit()).reject(principal, id, body["reason"])
-    return _outcome(
-        order,
-        rejection_reason=order.rejection_reason,
-        rejected_at=dto.stamp(order.rejected_at),
-    )
+    return json_body(dto.REJECTED.dump(Workflow(current_unit()).reject(principal, id, body["reason"])))
 
 
 def cancel_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Cancel a purchase order."""
     order = Workflow(current_unit()).cancel(principal, id, (body or {}).get("reason"))
-    assert order.cancelled_by is not None
-    return _outcome(
-        order,
-        cancelled_at=dto.stamp(order.cancelled_at),
-        cancelled_by=dto.user_ref(order.cancelled_by),
-        cancel_reason=order.cancel_reason,
-    )
+    return json_body(dto.CANCELLED.dump(order))
 
 
 def close_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Close an approved purchase order."""
     order = Workflow(current_unit()).close(principal, id, (body or {}).get("comments"))
-    assert order.closed_by is not None
-    return _outcome(
-        order,
-        closed_at=dto.stamp(order.closed_at),
-        closed_by=dto.user_ref(order.closed_by),
-    )
-
-
-def _outcome(order: PurchaseOrder, **fields: Any) -> Json:
-    """A transition's answer: the P/O's id, number and new status, and what the transition set."""
-    return json_body({"id": order.id, "po_number": order.po_number, "status": order.status, **fields})
+    return json_body(dto.CLOSED.dump(order))

@@ -1,56 +1,45 @@
-"""Response shapes (camelCase DTOs) of the Order-Accept API."""
+"""Response bodies (camelCase DTOs) of the Order-Accept API."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from core.dto import Dto, Money, Stamp
 
 
-class UtcDateTime(fields.Field[datetime]):
-    """ISO 8601 in UTC with milliseconds and `Z`, as .NET clients write it."""
+class ProductDto(Dto):
+    """A product, from an ORM object or a Core row alike."""
 
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def product_dto(product: Any) -> dict[str, Any]:
-    """A product (ORM object or Core row) as its camelCase DTO.
-
-    A plain function rather than a marshmallow schema: it is on the API's hottest path.
-    """
-    return {
-        "externalProductId": product.external_product_id,
-        "name": product.name,
-        "category": product.category,
-        "vendor": product.vendor,
-        "imageUrl": product.image_url,
-        "discount": product.discount,
-        "billingPeriod": product.billing_period,
-        "isSubscription": product.is_subscription,
-        "price": float(product.price),
-    }
+    externalProductId = fields.String(attribute="external_product_id")
+    name = fields.String()
+    category = fields.String()
+    vendor = fields.String()
+    imageUrl = fields.String(attribute="image_url", allow_none=True)
+    discount = fields.Integer()
+    billingPeriod = fields.String(attribute="billing_period")
+    isSubscription = fields.Boolean(attribute="is_subscription")
+    price = Money()
 
 
-class OrderItemDto(Schema):
+class OrderItemDto(Dto):
     productId = fields.String(attribute="product.external_product_id")
     productName = fields.String(attribute="product.name")
     imageUrl = fields.String(attribute="product.image_url", allow_none=True)
-    unitPrice = fields.Float(attribute="unit_price")
+    unitPrice = Money(attribute="unit_price")
     quantity = fields.Integer()
 
 
-class OrderDto(Schema):
+class OrderDto(Dto):
     id = fields.Integer()
     correlationId = fields.UUID(attribute="correlation_id")
-    createdAt = UtcDateTime(attribute="created_at")
+    createdAt = Stamp(attribute="created_at", timespec="milliseconds")  # as .NET clients write it
     items = fields.List(fields.Nested(OrderItemDto))
 
 
+product_dto = ProductDto()
+products_dto = ProductDto(many=True)
 order_dto = OrderDto()
 orders_dto = OrderDto(many=True)
 

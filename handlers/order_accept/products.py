@@ -6,14 +6,14 @@ from core.concurrency import inline
 from core.problems import NotFound
 from core.responses import Json, json_body
 from core.unit_of_work import current_unit
-from handlers.order_accept.dto import page, product_dto
+from handlers.order_accept.dto import page, product_dto, products_dto
 from models.order_accept.repositories import ProductRepository
 
 
 def list_products(offset: int = 0, size: int = 12) -> Json:
     """List active products, by name."""
     products, total = ProductRepository(current_unit()).page_active(offset, size)
-    return json_body(page(offset, size, total, [product_dto(product) for product in products]))
+    return json_body(page(offset, size, total, products_dto.dump(products)))
 
 
 @inline  # one indexed read of a small row: measured faster on the loop (README, Performance)
@@ -22,4 +22,4 @@ def get_product(id: str) -> Json:  # noqa: A002 - the spec names the parameter `
     product = ProductRepository(current_unit()).get_active(id)
     if product is None:
         raise NotFound(f"Product {id} was not found.")
-    return json_body(product_dto(product))
+    return json_body(product_dto.dump(product))
