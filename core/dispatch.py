@@ -174,12 +174,13 @@ class Operation:
 
     async def _run(self, kwargs: dict[str, Any]) -> Response:
         serving = self.serving
+        if self.inline:  # on the loop's thread, with the connection it keeps
+            connection = serving.database.kept_connection()
+            return to_response(in_unit_of_work(self.handler, serving.database, serving.settings, kwargs, connection))
 
         def call() -> Response:
             return to_response(in_unit_of_work(self.handler, serving.database, serving.settings, kwargs))
 
-        if self.inline:
-            return call()
         return await serving.pool.run(call)
 
 

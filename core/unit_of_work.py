@@ -28,10 +28,14 @@ _unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
 class UnitOfWork:
     """A connection opened on first use, with an ORM session on it when one is asked for."""
 
-    def __init__(self, database: Database, settings: Settings | None = None) -> None:
+    def __init__(
+        self, database: Database, settings: Settings | None = None, connection: Connection | None = None
+    ) -> None:
         self.database = database
         self._settings = settings
-        self._connection: Connection | None = None
+        # A connection given is only lent: the unit ends its transaction, and leaves it open.
+        self._connection: Connection | None = connection
+        self._owns_connection = connection is None
         self._session: Session | None = None
         self._keep_on_error = False
         self._after_commit: list[Callable[[], None]] = []
@@ -97,8 +101,12 @@ class UnitOfWork:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
-        if self._connection is not None:
+        if self._connection is None:
+            return
+        if self._owns_connection:
             self._connection.close()
+        elif self._connection.in_transaction():
+            self._connection.rollback()
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -131,10 +139,17 @@ def status_of(result: Any) -> int:
     return int(getattr(result, "status_code", 200))
 
 
-def in_unit_of_work(handler: Callable[..., Any], database: Database, settings: Settings, kwargs: dict[str, Any]) -> Any:
+def in_unit_of_work(
+    handler: Callable[..., Any],
+    database: Database,
+    settings: Settings,
+    kwargs: dict[str, Any],
+    connection: Connection | None = None,
+) -> Any:
     """Call `handler(**kwargs)` in a unit of work of its own: committed when it answers below
-    400 (or asked to keep its changes), rolled back otherwise."""
-    with UnitOfWork(database, settings) as unit:
+    400 (or asked to keep its changes), rolled back otherwise. `connection`, if given, is
+    lent to the unit instead of one from the pool."""
+    with UnitOfWork(database, settings, connection) as unit:
         token = _unit.set(unit)
         try:
             result = handler(**kwargs)
