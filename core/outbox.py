@@ -5,7 +5,8 @@ in the request: it `publish`es an event through the request's unit of work, so t
 row commits exactly when the change does and a change that rolls back leaves no event. The
 worker's outbox relay (`relay_job`) then hands each event to the handlers its API
 registered for that type (`Api.event_handlers`), each event in a transaction of its own,
-retrying with back-off when a handler fails. Every event has an id and a time of its own
+retrying with back-off when a handler fails; an event no handler is registered for is
+marked handled as it is. Every event has an id and a time of its own
 that stay the same however often it is handled, so consumers can drop duplicates and
 order events.
 """

@@ -31,6 +31,8 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.request_context import client_address
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["Quota", "RateLimitMiddleware", "RateLimitSettings", "RateLimiter", "authorization"]
@@ -243,7 +245,7 @@ class RateLimitMiddleware:
             return
 
         endpoint = f"{scope['method']} {self._matcher.template(path[len(self.prefix) :] or '/')}"
-        caller = self.identify(scope) or f"ip:{_client_host(scope)}"
+        caller = self.identify(scope) or f"ip:{client_address(scope)}"
         upload = endpoint in self.upload_operations
         if self.limiter.in_process:
             quota = self.limiter.hit(caller, endpoint, upload)
@@ -264,8 +266,3 @@ def authorization(scope: Scope) -> str | None:
             text: str = value.decode("latin-1")
             return text
     return None
-
-
-def _client_host(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"

@@ -32,6 +32,12 @@ def current_request_id() -> str:
     return request_id_var.get()
 
 
+def client_address(scope: Scope) -> str:
+    """The caller's address: the peer's, or the one a trusted proxy forwarded (core.factory)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 class RequestContextMiddleware:
     """ASGI middleware: assigns the request id, echoes it, and writes one access-log line."""
 

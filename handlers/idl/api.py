@@ -1,72 +1,32 @@
 """The IDL Purchase Order Tool as the core serves it: its settings, security, rate limits,
-error format, background jobs, demo data and commands.
-
-Errors are `{"error": {"code", "message", "details", "timestamp", "request_id"}}`, the code
-chosen by status unless the raiser names one; a 429 adds `retry_after`.
-"""
+error format (handlers/idl/errors.py), background jobs, demo data and commands
+(handlers/idl/commands.py)."""
 
 from __future__ import annotations
 
-import argparse
 import functools
-import getpass
-import json
-import os
-import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from connexion.lifecycle import ConnexionRequest
+from starlette.types import Scope
 
 from core.api import Api, Middleware, Mounted
 from core.config import JWTSettings
 from core.jobs import Job, JobContext
 from core.jwt_bearer import JWTVerifier, verified_once
-from core.problems import Problem
-from core.ratelimit import Quota, RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
-from core.request_context import current_request_id
+from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
+from core.request_context import client_address
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
+from handlers.idl.commands import commands
+from handlers.idl.errors import reject, render_problem
 from models.idl.accounts import Accounts, Caller, Users
 from models.idl.attachments import scan_job
 from models.idl.demo import demo_users, load_demo_data
-from models.idl.reference import KINDS, ReferenceImportError, import_file
-from models.idl.roles import ROLES
 from models.idl.settings import IDLSettings
 from models.shared.sessions import purge_expired
 
-CODES = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "VALIDATION_ERROR",
-    409: "CONFLICT",
-    413: "VALIDATION_ERROR",
-    415: "VALIDATION_ERROR",
-    422: "VALIDATION_ERROR",
-    423: "FORBIDDEN",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    502: "INTEGRATION_ERROR",
-}
-MESSAGES = {
-    "VALIDATION_ERROR": "The request contains invalid data",
-    "UNAUTHORIZED": "Authentication required",
-    "FORBIDDEN": "Insufficient permissions",
-    "NOT_FOUND": "Resource not found",
-    "CONFLICT": "Resource conflict",
-    "RATE_LIMITED": "Too many requests. Please try again later.",
-    "INTERNAL_ERROR": "An unexpected error occurred",
-    "INTEGRATION_ERROR": "An external service failed",
-}
-STATUS_MESSAGES = {405: "The method is not allowed for this path", 413: "The request body is too large"}
-DETAIL_KEYS = ("status", "virus_scan_status")
 UPLOAD_OPERATIONS = ("POST /purchase-orders/{id}/files",)
 MULTIPART_OVERHEAD = 64 * 1024  # the form's boundaries and part headers, around the file itself
 PURGE_INTERVAL_SECONDS = 600.0
@@ -76,11 +36,6 @@ PURGE_INTERVAL_SECONDS = 600.0
 def verifier(jwt: JWTSettings) -> JWTVerifier:
     """One verifier per key, shared by the rate limiter and the security check (and its cache)."""
     return JWTVerifier(jwt)
-
-
-def _client_ip(request: ConnexionRequest) -> str:
-    client = request.scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 class LiveSession:
@@ -95,7 +50,7 @@ class LiveSession:
     def __call__(self, credential: str, request: ConnexionRequest) -> Caller:
         claims = verified_once(request.scope, self.signature, credential)
         with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
-            return Accounts(unit, self.mounted.config.jwt).authenticate(claims, _client_ip(request))
+            return Accounts(unit, self.mounted.config.jwt).authenticate(claims, client_address(request.scope))
 
 
 def security(mounted: Mounted[IDLSettings]) -> Mapping[str, Verifier]:
@@ -133,45 +88,6 @@ def middlewares(mounted: Mounted[IDLSettings]) -> Sequence[Middleware]:
         "upload_operations": UPLOAD_OPERATIONS,
     }
     return [(RateLimitMiddleware, options)]
-
-
-async def reject(scope: Scope, receive: Receive, send: Send, quota: Quota) -> None:
-    problem = Problem(429, MESSAGES["RATE_LIMITED"], extensions={"retry_after": quota.retry_after})
-    rendered = render_problem(problem, ConnexionRequest(scope, receive))
-    response = Response(rendered.body, rendered.status_code, dict(rendered.headers or {}), rendered.mimetype)
-    await response(scope, receive, send)
-
-
-def render_problem(problem: Problem, request: ConnexionRequest) -> ConnexionResponse:
-    extensions = dict(problem.extensions)
-    code = str(extensions.get("code") or CODES.get(problem.status) or _fallback_code(problem.status))
-    error: dict[str, Any] = {
-        "code": code,
-        "message": problem.detail or STATUS_MESSAGES.get(problem.status) or MESSAGES[code],
-    }
-    details = {key: extensions[key] for key in DETAIL_KEYS if key in extensions}
-    if problem.errors:
-        field, messages = next(iter(problem.errors.items()))
-        details = {"field": field, "message": messages[0], "errors": problem.errors, **details}
-    if details:
-        error["details"] = details
-    if problem.status == 429:
-        error["retry_after"] = int(extensions.get("retry_after", 0))
-    error["timestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    error["request_id"] = current_request_id()
-    headers = dict(problem.headers)
-    if problem.status == 401:
-        headers.setdefault("WWW-Authenticate", "Bearer")
-    return ConnexionResponse(
-        status_code=problem.status,
-        mimetype="application/json",
-        body=json.dumps({"error": error}, separators=(",", ":")),
-        headers=headers,
-    )
-
-
-def _fallback_code(status: int) -> str:
-    return "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR"
 
 
 def body_limits(idl: IDLSettings) -> Mapping[str, int]:
@@ -241,51 +157,6 @@ class DemoClient:
             tokens = Accounts(unit, self.mounted.config.jwt).issue_for(user)
             unit.commit()
         return {"Authorization": f"Bearer {tokens.access_token}"}
-
-
-def commands(parser: argparse.ArgumentParser) -> None:
-    """`partner-gateway idl import …` and `partner-gateway idl create-user …`."""
-    idl = parser.add_subparsers(dest="idl", required=True)
-    importing = idl.add_parser("import", help="import JobCost/Timberline reference data from CSV or JSON")
-    importing.add_argument("kind", choices=list(KINDS))
-    importing.add_argument("file", type=Path)
-    importing.set_defaults(run=_import)
-    create_user = idl.add_parser("create-user", help="create a user (password from IDL_NEW_USER_PASSWORD or a prompt)")
-    create_user.add_argument("--email", required=True)
-    create_user.add_argument("--name", required=True)
-    create_user.add_argument("--role", required=True, choices=list(ROLES))
-    create_user.add_argument("--project", action="append", help="a project id the user works on (repeatable)")
-    create_user.add_argument("--limit", help="authorization limit (default: the role's)")
-    create_user.set_defaults(run=_create_user)
-
-
-def _import(args: argparse.Namespace, mounted: Mounted[IDLSettings]) -> int:
-    with UnitOfWork(mounted.database, mounted.settings) as unit:
-        try:
-            count = import_file(unit, args.kind, args.file)
-        except ReferenceImportError as exc:
-            raise SystemExit(str(exc)) from exc
-        unit.commit()
-    print(f"imported {count} {args.kind}", file=sys.stderr)
-    return 0
-
-
-def _create_user(args: argparse.Namespace, mounted: Mounted[IDLSettings]) -> int:
-    password = os.environ.get("IDL_NEW_USER_PASSWORD") or getpass.getpass("Password for the new user: ")
-    if len(password) < 12:
-        raise SystemExit("the password must have at least 12 characters")
-    with UnitOfWork(mounted.database, mounted.settings) as unit:
-        user = Users(unit).create(
-            email=args.email,
-            name=args.name,
-            role=args.role,
-            password=password,
-            project_ids=args.project or [],
-            authorization_limit=Decimal(args.limit) if args.limit is not None else None,
-        )
-        unit.commit()
-        print(f"created user {user.id}", file=sys.stderr)
-    return 0
 
 
 API: Api[IDLSettings] = Api(

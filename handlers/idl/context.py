@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from connexion import request
 
+from core.request_context import client_address
 from core.unit_of_work import current_unit
+from handlers.idl.api import API
 from models.idl.accounts import Accounts
 from models.idl.settings import IDLSettings
 
 
 def client_ip() -> str:
-    client = request.scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return client_address(request.scope)
 
 
 def idl_settings() -> IDLSettings:
-    settings: IDLSettings = current_unit().settings.apis["idl"]
-    return settings
+    return API.config(current_unit().settings)
 
 
 def accounts() -> Accounts:
