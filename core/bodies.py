@@ -22,14 +22,13 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.operations import AbstractOperation
-from connexion.uri_parsing import AbstractURIParser
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.types import Receive
 
 from core.concurrency import HandlerPool
 from core.problems import FieldErrors, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from core.validation import BODY_ROOT, SchemaValidator
+from core.validation import BODY_ROOT, SchemaValidator, form_value
 
 OFFLOAD_BYTES = 64 * 1024
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -130,6 +129,12 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), parameters
 
 
+def _is_file(schema: Mapping[str, Any]) -> bool:
+    """A form property that takes a file (or files): a string in binary format."""
+    item = schema.get("items", {}) if schema.get("type") == "array" else schema
+    return item.get("type") == "string" and item.get("format") in ("binary", "base64")
+
+
 def is_json(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -142,13 +147,11 @@ class BodyReader:
         operation: AbstractOperation,
         *,
         limit: int,
-        uri_parser: AbstractURIParser,
         strict: bool,
         pool: HandlerPool,
     ) -> None:
         self.operation = operation
         self.limit = limit
-        self.uri_parser = uri_parser
         self.strict = strict
         self.pool = pool
         self.required = bool(operation.request_body.get("required", False))
@@ -230,18 +233,26 @@ class BodyReader:
     ) -> dict[str, Any]:
         """The form's fields, typed as the schema says, after checking them and the files' presence."""
         schema = self.operation.body_schema(declared) or {}
-        properties = schema.get("properties", {})
+        properties: Mapping[str, Any] = schema.get("properties", {})
         errors: FieldErrors = {}
-        if self.strict:
-            for name in [*fields, *files]:
-                if name not in properties:
+        value: dict[str, Any] = {}
+        for name, texts in fields.items():
+            if name not in properties:
+                if self.strict:
                     errors[name] = ["Unknown form part."]
-        value: dict[str, Any] = self.uri_parser.resolve_form(dict(fields))
+            elif _is_file(properties[name]):
+                errors[name] = ["Must be a file (a part with a filename)."]
+            else:
+                value[name] = form_value(texts, properties[name])
+        for name in files:
+            if name not in properties and self.strict:
+                errors[name] = ["Unknown form part."]
         # A file stands for itself in validation: a string (or a list of strings, when repeated).
         checked = {**value, **{name: "" if len(parts) == 1 else [""] * len(parts) for name, parts in files.items()}}
         validator = self._validator(declared)
         if validator is not None and not validator.is_valid(checked):
-            errors.update(validator.errors(checked))
+            for field, messages in validator.errors(checked).items():
+                errors.setdefault(field, messages)
         if errors:
             raise ValidationFailed("The form is invalid.", errors=errors)
         return value

@@ -142,7 +142,6 @@ class Operation:
             BodyReader(
                 operation,
                 limit=serving.body_limit(spec_operation_id(operation)),
-                uri_parser=self.uri_parser,
                 strict=True,
                 pool=serving.pool,
             )

@@ -157,6 +157,24 @@ _STRICT_NUMBERS = {
 }
 
 
+def form_value(texts: list[str], schema: Mapping[str, Any]) -> Any:
+    """A form field's value as its schema types it: numbers and booleans only when written as
+    such (anything else stays text, for validation to refuse), the last value unless an array."""
+    if schema.get("type") == "array":
+        return [_scalar(text, schema.get("items", {})) for text in texts]
+    return _scalar(texts[-1], schema)
+
+
+def _scalar(text: str, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type", "")
+    pattern = _STRICT_NUMBERS.get(kind)
+    if pattern is not None and pattern.fullmatch(text) and math.isfinite(float(text)):
+        return int(text) if kind == "integer" else float(text)
+    if kind == "boolean" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
 class StrictURIParser(OpenAPIURIParser):
     """Connexion's URI parser, converting to a number only what is written as one.
 

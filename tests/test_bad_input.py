@@ -267,3 +267,27 @@ def test_the_spec_documents_these_answers(operation: BodyOperation, settings: Se
     )
 
     assert {"400", "413", "415"} <= set(documented)
+
+
+MULTIPART_OPERATIONS = [operation for operation in OPERATIONS if "multipart/form-data" in operation.media_types]
+
+
+@pytest.mark.parametrize("operation", MULTIPART_OPERATIONS, ids=str)
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        pytest.param(b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\nnot a file\r\n--b--\r\n', "file",
+                     id="file-part-without-a-filename"),
+        pytest.param(b'--b\r\nContent-Disposition: form-data; name="stranger"\r\n\r\nx\r\n--b--\r\n', "stranger",
+                     id="unknown-part"),
+        pytest.param(b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "$", id="part-without-a-name"),
+        pytest.param(b"--b\r\n", "file", id="truncated"),
+    ],
+)  # fmt: skip
+def test_a_malformed_form_is_400(
+    client: TestClient, callers: dict[str, DemoClient], operation: BodyOperation, content: bytes, field: str
+) -> None:
+    response = send(client, callers, operation, content, "Multipart/Form-Data; boundary=b")
+
+    assert response.status_code == 400, response.text
+    assert field in errors_of(response), response.text
