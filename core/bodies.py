@@ -19,11 +19,12 @@ import re
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connexion.datastructures import MediaTypeDict
 from connexion.operations import AbstractOperation
-from starlette.datastructures import FormData, Headers, UploadFile
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Receive
 
 from core.concurrency import HandlerPool
@@ -31,7 +32,7 @@ from core.problems import FieldErrors, PayloadTooLarge, UnsupportedMediaType, Va
 from core.validation import BODY_ROOT, SchemaValidator, form_value
 
 OFFLOAD_BYTES = 64 * 1024
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_FORM_FIELDS = 1000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _raw_body: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("raw_body", default=None)
 
@@ -51,16 +52,15 @@ def invalid(message: str) -> ValidationFailed:
 
 @dataclass
 class Body:
-    """What a request carried: its parsed value, its exact bytes (not for forms), and uploaded files."""
+    """What a request carried: its parsed value, its exact bytes (not for multipart forms), and its files."""
 
     value: Any = None
     raw: bytes | None = None
-    media_type: str | None = None
     files: dict[str, list[UploadFile]] = field(default_factory=dict)
-    present: bool = False
 
-    def keep_raw(self) -> contextvars.Token[bytes | None]:
-        return _raw_body.set(self.raw)
+    def keep_raw(self) -> None:
+        """Make the exact bytes `raw_body()` for the rest of this request (its own context)."""
+        _raw_body.set(self.raw)
 
     def close(self) -> None:
         """Release the temporary files a multipart body was spooled into."""
@@ -69,14 +69,18 @@ class Body:
                 upload.file.close()
 
 
+class _NotANumberError(ValueError):
+    """A value JSON has no number for."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _NotANumberError(f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"the number {text[:40]} is out of range")
+        raise _NotANumberError(f"the number {text[:40]} is out of range")
     return number
 
 
@@ -90,11 +94,13 @@ def parse_json(raw: bytes) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise invalid(f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        raise invalid(f"Invalid JSON: {exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno}.") from None
     except RecursionError:
         raise invalid("Invalid JSON: it is nested too deeply.") from None
-    except ValueError as exc:  # NaN, Infinity, 1e999, integers of thousands of digits
+    except _NotANumberError as exc:  # NaN, Infinity, 1e999
         raise invalid(f"Invalid JSON: {exc}.") from None
+    except ValueError:  # an integer of thousands of digits
+        raise invalid("Invalid JSON: a number has too many digits.") from None
     if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
         raise invalid("Invalid JSON: a string holds a lone UTF-16 surrogate.")
     return value
@@ -142,17 +148,9 @@ def is_json(media_type: str) -> bool:
 class BodyReader:
     """Reads, checks and parses the request body of one operation."""
 
-    def __init__(
-        self,
-        operation: AbstractOperation,
-        *,
-        limit: int,
-        strict: bool,
-        pool: HandlerPool,
-    ) -> None:
+    def __init__(self, operation: AbstractOperation, *, limit: int, pool: HandlerPool) -> None:
         self.operation = operation
         self.limit = limit
-        self.strict = strict
         self.pool = pool
         self.required = bool(operation.request_body.get("required", False))
         self.consumes = [media_type.lower() for media_type in operation.consumes]
@@ -181,13 +179,15 @@ class BodyReader:
         declared = self._by_type.get(media_type) if media_type else None
         if declared is None:
             raise UnsupportedMediaType(f"Content-Type {media_type or content_type!r} is not {self._expected()}.")
-        if media_type in FORM_TYPES:
-            return await self._read_form(headers, media_type, declared, receive)
+        if media_type == "multipart/form-data":
+            return await self._read_multipart(headers, declared, receive)
         charset = parameters.get("charset", "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"The request body must be UTF-8, not {charset}.")
+            raise UnsupportedMediaType(f"The request body must be UTF-8, not {charset or 'unnamed'}.")
         raw = b"".join([chunk async for chunk in self._chunks(receive)])
-        body = Body(raw=raw, media_type=media_type, present=bool(raw))
+        body = Body(raw=raw)
+        if media_type == "application/x-www-form-urlencoded":
+            return self._read_urlencoded(body, declared)
         if not raw:
             if self.required:
                 raise invalid("A request body is required.")
@@ -199,34 +199,44 @@ class BodyReader:
             body.value = raw
         return body
 
-    async def _read_form(self, headers: Headers, media_type: str, declared: str, receive: Receive) -> Body:
-        stream = self._chunks(receive)
+    async def _read_multipart(self, headers: Headers, declared: str, receive: Receive) -> Body:
         try:
-            if media_type == "multipart/form-data":
-                form = await MultiPartParser(headers, stream).parse()
-            else:
-                form = await FormParser(headers, stream).parse()
+            form = await MultiPartParser(headers, self._chunks(receive)).parse()
         except MultiPartException as exc:
             raise invalid(f"The form cannot be read: {exc.message}") from exc
-        body = Body(media_type=media_type, present=True)
-        fields, files = self._split(form)
-        body.files = files
+        body = Body()
+        fields: dict[str, list[str]] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                body.files.setdefault(name, []).append(value)
+            else:
+                fields.setdefault(name, []).append(value)
         try:
-            body.value = self._check_form(fields, files, declared)
+            body.value = self._check_form(fields, body.files, declared)
         except Exception:
             body.close()
             raise
         return body
 
-    def _split(self, form: FormData) -> tuple[dict[str, list[str]], dict[str, list[UploadFile]]]:
+    def _read_urlencoded(self, body: Body, declared: str) -> Body:
+        """A url-encoded form, read strictly: UTF-8 after percent-decoding, at most `MAX_FORM_FIELDS`."""
+        assert body.raw is not None
+        try:
+            pairs = parse_qsl(
+                body.raw.decode("ascii"),
+                keep_blank_values=True,
+                errors="strict",
+                max_num_fields=MAX_FORM_FIELDS,
+            )
+        except UnicodeDecodeError:
+            raise invalid("The form is not valid UTF-8.") from None
+        except ValueError:
+            raise invalid(f"The form has more than {MAX_FORM_FIELDS} fields.") from None
         fields: dict[str, list[str]] = {}
-        files: dict[str, list[UploadFile]] = {}
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                files.setdefault(name, []).append(value)
-            else:
-                fields.setdefault(name, []).append(value)
-        return fields, files
+        for name, value in pairs:
+            fields.setdefault(name, []).append(value)
+        body.value = self._check_form(fields, {}, declared)
+        return body
 
     def _check_form(
         self, fields: Mapping[str, list[str]], files: Mapping[str, list[UploadFile]], declared: str
@@ -238,15 +248,20 @@ class BodyReader:
         value: dict[str, Any] = {}
         for name, texts in fields.items():
             if name not in properties:
-                if self.strict:
-                    errors[name] = ["Unknown form part."]
+                errors[name] = ["Unknown form part."]
             elif _is_file(properties[name]):
                 errors[name] = ["Must be a file (a part with a filename)."]
+            elif len(texts) > 1 and properties[name].get("type") != "array":
+                errors[name] = ["Given more than once."]
             else:
                 value[name] = form_value(texts, properties[name])
-        for name in files:
-            if name not in properties and self.strict:
+        for name, parts in files.items():
+            if name not in properties:
                 errors[name] = ["Unknown form part."]
+            elif not _is_file(properties[name]):
+                errors[name] = ["Must be text, not a file."]
+            elif len(parts) > 1 and properties[name].get("type") != "array":
+                errors[name] = ["Given more than once."]
         # A file stands for itself in validation: a string (or a list of strings, when repeated).
         checked = {**value, **{name: "" if len(parts) == 1 else [""] * len(parts) for name, parts in files.items()}}
         validator = self._validator(declared)

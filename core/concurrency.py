@@ -59,9 +59,3 @@ class HandlerPool:
     async def run(self, function: Callable[[], T]) -> T:
         """Run `function` in a pool thread (context variables go along) and wait for it."""
         return await anyio.to_thread.run_sync(function, limiter=self.limiter)
-
-    async def call(self, function: Callable[[], T]) -> T:
-        """Run `function` where it is marked to run: inline, or in the pool."""
-        if runs_inline(function):
-            return function()
-        return await self.run(function)

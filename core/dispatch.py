@@ -19,6 +19,7 @@ the problem dispatcher (core.problems), which writes them in the API's own forma
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -137,12 +138,11 @@ class Operation:
             for name in requirement
             if (scheme := operation.security_schemes[name]).get("type") == "apiKey" and scheme.get("in") == "query"
         ]
-        self.parameters = ParameterValidator(operation.parameters, strict=True, security_query=security_query)
+        self.parameters = ParameterValidator(operation.parameters, security_query=security_query)
         self.body = (
             BodyReader(
                 operation,
                 limit=serving.body_limit(spec_operation_id(operation)),
-                strict=True,
                 pool=serving.pool,
             )
             if operation.request_body
@@ -174,7 +174,10 @@ class Operation:
     async def _run(self, kwargs: dict[str, Any]) -> Response:
         serving = self.serving
         if self.inline:  # on the loop's thread, with the connection it keeps
-            connection = serving.database.kept_connection()
+            owner = threading.get_ident()
+            connection = serving.database.kept.get(owner) or await serving.pool.run(
+                lambda: serving.database.kept.renew(owner)
+            )
             return to_response(in_unit_of_work(self.handler, serving.database, serving.settings, kwargs, connection))
 
         def call() -> Response:

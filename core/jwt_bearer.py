@@ -9,6 +9,7 @@ refused), the signature must verify against the configured key, `exp` is require
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping
@@ -64,7 +65,8 @@ class JWTVerifier:
 
     A client sends the same token with every request, so a token whose signature has been
     verified is remembered (a bounded, per-process cache keyed by the whole token); its
-    expiry is still checked on every use.
+    expiry is still checked on every use. Verifiers run in pool threads too: the cache is
+    changed under a lock.
     """
 
     CACHE_SIZE = 4096
@@ -75,6 +77,7 @@ class JWTVerifier:
         self._now = now or (lambda: int(time.time()))
         self._registry = self._claims_registry()
         self._verified: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _claims_registry(self) -> JWTClaimsRegistry:
         options: dict[str, Any] = {"exp": {"essential": True}}
@@ -91,7 +94,8 @@ class JWTVerifier:
             # Signature, iss, aud and nbf held when it was first verified; only time runs on.
             if self._now() <= expires:
                 return claims
-            del self._verified[token]
+            with self._lock:
+                self._verified.pop(token, None)
             raise _unauthorized("The token has expired.", "invalid_token")
         try:
             claims = dict(jwt.decode(token, self.key, algorithms=[self.settings.algorithm]).claims)
@@ -104,9 +108,10 @@ class JWTVerifier:
         return claims
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        self._verified[token] = (claims, int(claims["exp"]) + self.settings.leeway_seconds)
-        if len(self._verified) > self.CACHE_SIZE:
-            self._verified.popitem(last=False)
+        with self._lock:
+            self._verified[token] = (claims, int(claims["exp"]) + self.settings.leeway_seconds)
+            while len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
 
 
 def issue_token(settings: JWTSettings, claims: dict[str, Any], ttl_seconds: int = 3600) -> str:

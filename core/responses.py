@@ -53,13 +53,20 @@ def to_response(result: Any) -> Response:
         return result
     if isinstance(result, ConnexionResponse):
         headers = dict(result.headers or {})
-        media_type = headers.pop("Content-Type", None) or result.mimetype or result.content_type
-        if isinstance(result.body, Iterator | Iterable) and not isinstance(result.body, bytes | str):
-            return StreamingResponse(result.body, result.status_code, headers, media_type)
-        return Response(result.body, result.status_code, headers, media_type)
-    body, status, headers = result if isinstance(result, tuple) else (result, 200, {})
+        media_type = headers.pop("Content-Type", None) or result.mimetype or result.content_type or JSON
+        body = result.body
+        if isinstance(body, Iterator) or (isinstance(body, Iterable) and not isinstance(body, bytes | str | Mapping)):
+            return StreamingResponse(body, result.status_code, headers, media_type)
+        return _with_body(body, result.status_code, headers, media_type)
+    if isinstance(result, tuple):
+        body, status, headers = (*result, {}) if len(result) == 2 else result
+    else:
+        body, status, headers = result, 200, {}
     headers = dict(headers)
-    media_type = headers.pop("Content-Type", None) or JSON
+    return _with_body(body, status, headers, headers.pop("Content-Type", None) or JSON)
+
+
+def _with_body(body: Any, status: int, headers: dict[str, str], media_type: str) -> Response:
     if body is None:
         return Response(None, status, headers, media_type if status != 204 else None)
     if media_type.endswith("json") and not isinstance(body, bytes | str):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from connexion.lifecycle import ConnexionRequest
 from connexion.operations import AbstractOperation
+from starlette.datastructures import QueryParams
 
 from core.challenges import SECURITY_CONTEXT, Challenge
 from core.concurrency import HandlerPool, runs_inline
@@ -87,8 +88,8 @@ class _Scheme:
             name, location = str(self.definition["name"]), self.definition.get("in")
             if location == "header":
                 return request.headers.get(name) or None
-            if location == "query":
-                return request.query_params.get(name) or None
+            if location == "query":  # read as sent, not as Connexion resolves the query
+                return QueryParams(request.scope.get("query_string", b"")).get(name) or None
             if location == "cookie":
                 return _cookie(request.headers.get("cookie"), name)
             return None

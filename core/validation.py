@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jsonschema_rs
 from connexion.lifecycle import ConnexionRequest
@@ -24,6 +26,7 @@ from core.problems import FieldErrors, ValidationFailed
 
 BODY_ROOT = "$"
 MAX_ERRORS = 100
+MAX_QUERY_PARAMETERS = 100
 _INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
 
@@ -48,23 +51,62 @@ def to_json_schema(schema: Any) -> Any:
     return converted
 
 
+SMALL = 256  # an instance of fewer nodes than this is checked whole
+# Keywords a large container's own check may keep: they look at its shape, not its members.
+_SHAPE_KEYWORDS = frozenset(
+    {"type", "minItems", "maxItems", "required", "minProperties", "maxProperties", "properties",
+     "additionalProperties", "title", "description", "example", "default", "format"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One problem: where in the instance, and jsonschema-rs's error against `schema` there."""
+
+    path: list[str | int]
+    schema: dict[str, Any]
+    error: Any
+
+    @property
+    def keyword(self) -> str:
+        return str(self.error.schema_path[-1]) if self.error.schema_path else ""
+
+
 class SchemaValidator:
-    """One schema, compiled once, checked quickly and described field by field when it fails."""
+    """One schema, compiled once, checked quickly and described field by field when it fails.
+
+    jsonschema-rs lists every error of an instance at once, each with the failing value in
+    its message, so listing the errors of a large rejected body whole would take seconds.
+    A small instance is checked whole; a large one is walked: its own keywords checked on a
+    stand-in of its shape, then its members one by one, skipping the valid ones, until
+    `MAX_ERRORS` problems are found.
+    """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = to_json_schema(schema)
-        self._compiled = jsonschema_rs.Draft4Validator(self.schema)
+        # By the id of each (sub)schema; every one is part of `self.schema` or kept in `_shapes`.
+        self._compiled: dict[int, Any] = {}
+        self._shapes: dict[int, dict[str, Any] | None] = {}
+
+    def _validator(self, schema: dict[str, Any]) -> Any:
+        validator = self._compiled.get(id(schema))
+        if validator is None:
+            validator = self._compiled[id(schema)] = jsonschema_rs.Draft4Validator(schema)
+        return validator
 
     def is_valid(self, instance: Any) -> bool:
-        return bool(self._compiled.is_valid(instance))
+        try:
+            return bool(self._validator(self.schema).is_valid(instance))
+        except ValueError as exc:  # jsonschema-rs stops at 256 levels of nesting
+            raise too_deep() from exc
 
     def errors(self, instance: Any, prefix: Sequence[str | int] = ()) -> FieldErrors:
         """The first `MAX_ERRORS` problems with `instance`, most specific first, by field path."""
-        found = []
-        for error in self._compiled.iter_errors(instance):
-            found.append(error)
-            if len(found) >= MAX_ERRORS:
-                break
+        found: list[_Found] = []
+        try:
+            self._walk(self.schema, instance, [], found)
+        except ValueError as exc:
+            raise too_deep() from exc
         found.sort(key=_relevance)
         result: FieldErrors = {}
 
@@ -74,26 +116,96 @@ class SchemaValidator:
             if message not in messages:
                 messages.append(message)
 
-        for error in found:
-            path = list(error.instance_path)
-            keyword = str(error.schema_path[-1]) if error.schema_path else ""
-            kind = error.kind
+        for problem in found:
+            kind = problem.error.kind
             if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-                add([*path, kind.property], "This field is required.")
+                add([*problem.path, kind.property], "This field is required.")
             elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
                 for name in kind.unexpected:
-                    add([*path, name], "Unknown property.")
+                    add([*problem.path, name], "Unknown property.")
             else:
-                parent = _at(self.schema, error.schema_path[:-1])
-                add(path, describe(keyword, parent.get(keyword), parent, error.message))
+                parent = _at(problem.schema, problem.error.schema_path[:-1])
+                add(problem.path, describe(problem.keyword, parent.get(problem.keyword), parent, problem.error.message))
         return result
 
+    def _walk(self, schema: dict[str, Any], instance: Any, path: list[str | int], found: list[_Found]) -> None:
+        if len(found) >= MAX_ERRORS:
+            return
+        validator = self._validator(schema)
+        if validator.is_valid(instance):
+            return
+        shape = self._shape(schema)
+        if shape is None or _nodes(instance) < SMALL:
+            self._check_whole(schema, instance, path, found)
+            return
+        before = len(found)
+        if isinstance(instance, list):
+            self._check_whole(shape, [None] * len(instance), path, found)
+            items = schema.get("items")
+            if len(found) == before and isinstance(items, dict):
+                for index, item in enumerate(instance):
+                    self._walk(items, item, [*path, index], found)
+        elif isinstance(instance, dict):
+            self._check_whole(shape, dict.fromkeys(instance), path, found)
+            properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
+            for name, value in instance.items():
+                member = properties.get(name, extra if isinstance(extra, dict) else None)
+                if member is not None:
+                    self._walk(member, value, [*path, name], found)
+        if len(found) == before:  # a keyword the walk does not split (uniqueItems, say): its first error
+            try:
+                validator.validate(instance)
+            except jsonschema_rs.ValidationError as error:
+                found.append(_Found([*path, *error.instance_path], schema, error))
 
-def _relevance(error: Any) -> tuple[Any, ...]:
+    def _check_whole(self, schema: dict[str, Any], instance: Any, path: list[str | int], found: list[_Found]) -> None:
+        for error in self._validator(schema).iter_errors(instance):
+            found.append(_Found([*path, *error.instance_path], schema, error))
+            if len(found) >= MAX_ERRORS:
+                return
+
+    def _shape(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """`schema`'s own keywords, to check a container's shape on a stand-in (its members as
+        null); None when a keyword would need the members themselves."""
+        if id(schema) not in self._shapes:
+            kept: dict[str, Any] | None = {
+                key: value
+                for key, value in schema.items()
+                if key not in ("items", "properties", "additionalProperties")
+            }
+            if kept is not None and set(kept) - _SHAPE_KEYWORDS - {"uniqueItems"}:
+                kept = None
+            elif kept is not None:
+                kept.pop("uniqueItems", None)
+                kept["properties"] = {name: {} for name in schema.get("properties", {})}
+                if schema.get("additionalProperties") is False:
+                    kept["additionalProperties"] = False
+            self._shapes[id(schema)] = kept
+        return self._shapes[id(schema)]
+
+
+def too_deep() -> ValidationFailed:
+    message = "The request body is nested too deeply."
+    return ValidationFailed(message, errors={BODY_ROOT: [message]})
+
+
+def _nodes(instance: Any, limit: int = SMALL) -> int:
+    """How many values `instance` holds, counted up to `limit`."""
+    count, pending = 0, [instance]
+    while pending and count < limit:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
+
+
+def _relevance(found: _Found) -> tuple[Any, ...]:
     """Deeper first, then siblings in path order, a weak keyword (anyOf, oneOf) last: as jsonschema sorts."""
-    path = [(0, part) if isinstance(part, int) else (1, str(part)) for part in error.instance_path]
-    keyword = str(error.schema_path[-1]) if error.schema_path else ""
-    return (-len(path), path, keyword in _WEAK_KEYWORDS)
+    path = [(0, part) if isinstance(part, int) else (1, str(part)) for part in found.path]
+    return (-len(path), path, found.keyword in _WEAK_KEYWORDS)
 
 
 def _at(schema: Any, path: Iterable[str | int]) -> dict[str, Any]:
@@ -195,19 +307,26 @@ class StrictURIParser(OpenAPIURIParser):
 
 
 class ParameterValidator:
-    """Validates path, query, header and cookie parameters, reporting each by name."""
+    """Validates path, query, header and cookie parameters, reporting each by name.
 
-    def __init__(
-        self, parameters: Sequence[Mapping[str, Any]], *, strict: bool, security_query: Sequence[str] = ()
-    ) -> None:
+    A query parameter the spec does not name is refused, and so is a query of more than
+    `MAX_QUERY_PARAMETERS` parameters, before the query is resolved (Connexion resolves it in
+    time that grows with the square of the number of names).
+    """
+
+    def __init__(self, parameters: Sequence[Mapping[str, Any]], *, security_query: Sequence[str] = ()) -> None:
         self.parameters = [(param, SchemaValidator(param.get("schema", param))) for param in parameters]
-        self.strict = strict
         self.known_query = {param["name"] for param in parameters if param["in"] == "query"} | set(security_query)
 
     def validate(self, request: ConnexionRequest) -> None:
         errors: FieldErrors = {}
-        if self.strict and request.scope.get("query_string"):
-            for name in sorted(set(request.query_params) - self.known_query):
+        query = request.scope.get("query_string", b"")
+        if query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if len(pairs) > MAX_QUERY_PARAMETERS:
+                too_many = f"The query has more than {MAX_QUERY_PARAMETERS} parameters."
+                raise ValidationFailed(too_many, errors={"$query": [too_many]})
+            for name in sorted({name for name, _ in pairs} - self.known_query):
                 errors[name] = ["Unknown query parameter."]
         for param, validator in self.parameters:
             message = self._check(param, validator, _value(request, param["in"], param["name"]))

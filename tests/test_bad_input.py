@@ -137,6 +137,8 @@ def status_and_message(response: Any) -> tuple[int, str]:
 
 MALFORMED_JSON = [
     pytest.param(b"[" * 1000 + b"]" * 1000, "nested too deeply", id="nested-1000-deep"),
+    pytest.param(b"[" * 800 + b"]" * 800, "nested too deeply", id="nested-800-deep"),
+    pytest.param(b'{"a": ' + b"[" * 300 + b"]" * 300 + b"}", "nested too deeply", id="member-nested-300-deep"),
     pytest.param(b'{"n": NaN}', "NaN is not a JSON number", id="nan"),
     pytest.param(b'{"n": Infinity}', "Infinity is not a JSON number", id="infinity"),
     pytest.param(b'{"n": -Infinity}', "-Infinity is not a JSON number", id="minus-infinity"),

@@ -21,7 +21,7 @@ from core.security import Verifier
 from core.unit_of_work import UnitOfWork
 from handlers.idl.commands import commands
 from handlers.idl.errors import reject, render_problem
-from models.idl.accounts import Accounts, Caller, Users
+from models.idl.accounts import Accounts, SignedIn, Users
 from models.idl.attachments import scan_job
 from models.idl.demo import demo_users, load_demo_data
 from models.idl.settings import IDLSettings
@@ -47,7 +47,7 @@ class LiveSession:
         self.mounted = mounted
         self.signature = verifier(mounted.config.jwt)
 
-    def __call__(self, credential: str, request: ConnexionRequest) -> Caller:
+    def __call__(self, credential: str, request: ConnexionRequest) -> SignedIn:
         claims = verified_once(request.scope, self.signature, credential)
         with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
             return Accounts(unit, self.mounted.config.jwt).authenticate(claims, client_address(request.scope))

@@ -7,7 +7,7 @@ from typing import Any
 from core.responses import Json, json_body
 from handlers.idl import dto
 from handlers.idl.context import accounts, client_ip
-from models.idl.accounts import Caller
+from models.idl.accounts import SignedIn
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -35,7 +35,7 @@ def refresh_tokens(body: dict[str, Any]) -> Json:
     )
 
 
-def logout(principal: Caller) -> Json:
+def logout(principal: SignedIn) -> Json:
     """End the caller's session: this access token and its refresh tokens."""
     accounts().logout(principal)
     return json_body({"message": "Successfully logged out"})

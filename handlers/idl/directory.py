@@ -8,14 +8,14 @@ from core.problems import NotFound
 from core.responses import Json, json_body
 from core.unit_of_work import current_unit
 from handlers.idl import dto
-from models.idl.accounts import REALM, Caller, Users
+from models.idl.accounts import SignedIn, Users
+from models.idl.audit import AuditLog
 from models.idl.reference import Reference
 from models.idl.repositories import UserFilter
-from models.shared.audit import AuditFilter, AuditTrail
+from models.shared.audit import AuditFilter
 
 
 def list_users(
-    principal: Caller,
     page: int = 1,
     limit: int = 20,
     role: str | None = None,
@@ -27,37 +27,34 @@ def list_users(
     return json_body({"data": dto.users.dump(users), "pagination": dto.pagination(page, limit, total)})
 
 
-def get_current_user(principal: Caller) -> Json:
+def get_current_user(principal: SignedIn) -> Json:
     """The caller's own profile."""
-    user = Users(current_unit()).get(principal.id)
-    if user is None:  # deleted since the security check read it
-        raise NotFound(f"User {principal.id} was not found")
-    return json_body(dto.profile.dump(user))
+    return json_body(dto.profile.dump(principal.caller))
 
 
-def list_projects(principal: Caller, active: bool = True, search: str | None = None) -> Json:
+def list_projects(principal: SignedIn, active: bool = True, search: str | None = None) -> Json:
     """List the caller's projects (every project for an admin), with what they have spent."""
-    scope = None if principal.is_admin else principal.project_ids
+    caller = principal.caller
+    scope = None if caller.is_admin else caller.project_ids
     projects = Reference(current_unit()).projects(scope, active, search or None)
     return json_body({"data": dto.projects.dump(projects)})
 
 
-def list_project_cost_codes(principal: Caller, id: str) -> Json:  # noqa: A002 - the spec names it `id`
+def list_project_cost_codes(principal: SignedIn, id: str) -> Json:  # noqa: A002 - the spec names it `id`
     """List a project's cost codes, with what they have spent."""
     reference = Reference(current_unit())
-    if not principal.works_on(id) or reference.project(id) is None:
+    if not principal.caller.works_on(id) or reference.project(id) is None:
         raise NotFound(f"Project {id} was not found")
     return json_body({"data": dto.cost_codes.dump(reference.cost_codes(id))})
 
 
-def list_vendors(principal: Caller, active: bool | None = None, search: str | None = None) -> Json:
+def list_vendors(active: bool | None = None, search: str | None = None) -> Json:
     """List vendors."""
     vendors = Reference(current_unit()).vendors(active, search or None)
     return json_body({"data": dto.vendors.dump(vendors)})
 
 
 def list_audit_logs(
-    principal: Caller,
     page: int = 1,
     limit: int = 50,
     entity_type: str | None = None,
@@ -71,5 +68,5 @@ def list_audit_logs(
     start = date.fromisoformat(date_from) if date_from else None
     end = date.fromisoformat(date_to) if date_to else None
     where = AuditFilter(entity_type, entity_id, user_id, action, start, end)
-    entries, total = AuditTrail(current_unit(), REALM).page(where, page, limit)
+    entries, total = AuditLog(current_unit()).page(where, page, limit)
     return json_body({"data": dto.audit_entries.dump(entries), "pagination": dto.pagination(page, limit, total)})

@@ -10,7 +10,7 @@ from connexion.lifecycle import ConnexionResponse
 from core.responses import Json, created, json_body, location, no_content
 from core.unit_of_work import current_unit
 from handlers.idl import dto
-from models.idl.accounts import Caller
+from models.idl.accounts import SignedIn
 from models.idl.attachments import Attachments
 from models.idl.purchasing import PurchaseOrders
 from models.idl.repositories import PurchaseOrderFilter
@@ -18,7 +18,7 @@ from models.idl.workflow import Workflow
 
 
 def list_purchase_orders(
-    principal: Caller,
+    principal: SignedIn,
     page: int = 1,
     limit: int = 20,
     status: str | None = None,
@@ -39,7 +39,7 @@ def list_purchase_orders(
         date_to=date.fromisoformat(date_to) if date_to else None,
         search=search or None,
     )
-    orders, total = PurchaseOrders(current_unit()).page(principal, where, page, limit)
+    orders, total = PurchaseOrders(current_unit()).page(principal.caller, where, page, limit)
     return json_body(
         {
             "data": dto.purchase_order_summaries.dump(orders),
@@ -48,55 +48,55 @@ def list_purchase_orders(
     )
 
 
-def get_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002 - the spec names it `id`
+def get_purchase_order(principal: SignedIn, id: int) -> Json:  # noqa: A002 - the spec names it `id`
     """Get one purchase order with its lines, files and approval history."""
     unit = current_unit()
-    order = PurchaseOrders(unit).visible(principal, id)
+    order = PurchaseOrders(unit).visible(principal.caller, id)
     return json_body(dto.purchase_order(order, Attachments(unit).of(order)))
 
 
-def create_purchase_order(principal: Caller, body: dict[str, Any]) -> Json:
+def create_purchase_order(principal: SignedIn, body: dict[str, Any]) -> Json:
     """Draft a purchase order."""
-    order = PurchaseOrders(current_unit()).create(principal, body)
+    order = PurchaseOrders(current_unit()).create(principal.caller, body)
     return created(dto.CREATED.dump(order), location("/purchase-orders/{id}", id=order.id))
 
 
-def update_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
+def update_purchase_order(principal: SignedIn, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
     """Replace a draft purchase order."""
     unit = current_unit()
-    order = PurchaseOrders(unit).replace(principal, id, body)
+    order = PurchaseOrders(unit).replace(principal.caller, id, body)
     return json_body(dto.purchase_order(order, Attachments(unit).of(order)))
 
 
-def delete_purchase_order(principal: Caller, id: int) -> ConnexionResponse:  # noqa: A002
+def delete_purchase_order(principal: SignedIn, id: int) -> ConnexionResponse:  # noqa: A002
     """Delete a draft purchase order (softly)."""
-    PurchaseOrders(current_unit()).delete(principal, id)
+    PurchaseOrders(current_unit()).delete(principal.caller, id)
     return no_content()
 
 
-def submit_purchase_order(principal: Caller, id: int) -> Json:  # noqa: A002
+def submit_purchase_order(principal: SignedIn, id: int) -> Json:  # noqa: A002
     """Submit a draft for approval, routed to the approver it needs."""
-    return json_body(dto.SUBMITTED.dump(Workflow(current_unit()).submit(principal, id)))
+    return json_body(dto.SUBMITTED.dump(Workflow(current_unit()).submit(principal.caller, id)))
 
 
-def approve_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+def approve_purchase_order(principal: SignedIn, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Approve a submitted purchase order."""
-    order = Workflow(current_unit()).approve(principal, id, (body or {}).get("comments"))
+    order = Workflow(current_unit()).approve(principal.caller, id, (body or {}).get("comments"))
     return json_body(dto.APPROVED.dump(order))
 
 
-def reject_purchase_order(principal: Caller, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
+def reject_purchase_order(principal: SignedIn, id: int, body: dict[str, Any]) -> Json:  # noqa: A002
     """Reject a submitted purchase order, with a reason."""
-    return json_body(dto.REJECTED.dump(Workflow(current_unit()).reject(principal, id, body["reason"])))
+    return json_body(dto.REJECTED.dump(Workflow(current_unit()).reject(principal.caller, id, body["reason"])))
 
 
-def cancel_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+def cancel_purchase_order(principal: SignedIn, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Cancel a purchase order."""
-    order = Workflow(current_unit()).cancel(principal, id, (body or {}).get("reason"))
+    order = Workflow(current_unit()).cancel(principal.caller, id, (body or {}).get("reason"))
     return json_body(dto.CANCELLED.dump(order))
 
 
-def close_purchase_order(principal: Caller, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
+def close_purchase_order(principal: SignedIn, id: int, body: dict[str, Any] | None = None) -> Json:  # noqa: A002
     """Close an approved purchase order."""
-    order = Workflow(current_unit()).close(principal, id, (body or {}).get("comments"))
+    order = Workflow(current_unit()).close(principal.caller, id, (body or {}).get("comments"))
     return json_body(dto.CLOSED.dump(order))

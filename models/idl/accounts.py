@@ -34,37 +34,36 @@ INVALID_CREDENTIALS = "Invalid email or password"
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated caller of one request, as their account stood when it began.
-
-    Plain data, read once per request by the security check and handed to the services,
-    which act on it: it is the principal of IDL operations.
-    """
+    """Who acts in a request: the user's account as it stood when the request began, and where
+    the request came from. Plain data, read once by the security check; services act on it."""
 
     id: int
+    uuid: uuid.UUID
+    email: str
     name: str
     role: str
-    permissions: frozenset[str]
+    permissions: tuple[str, ...]
     project_ids: tuple[str, ...]
     authorization_limit: Decimal
-    jti: str
-    session_id: str
-    expires_at: datetime
+    active: bool
+    last_login: datetime | None
+    created_at: datetime
     ip_address: str
-    scopes: frozenset[str] = frozenset()  # IDL tokens carry no OAuth scopes
 
     @classmethod
-    def of(cls, user: User, *, jti: str, session_id: str, expires_at: datetime, ip_address: str) -> Caller:
-        """The caller `user` is, in the session a token names."""
+    def of(cls, user: User, ip_address: str) -> Caller:
         return cls(
             id=user.id,
+            uuid=user.uuid,
+            email=user.email,
             name=user.name,
             role=user.role,
-            permissions=frozenset(user.permissions),
+            permissions=tuple(user.permissions),
             project_ids=tuple(user.project_ids),
             authorization_limit=user.authorization_limit,
-            jti=jti,
-            session_id=session_id,
-            expires_at=expires_at,
+            active=user.active,
+            last_login=user.last_login,
+            created_at=user.created_at,
             ip_address=ip_address,
         )
 
@@ -85,6 +84,25 @@ class Caller:
     @property
     def actor(self) -> Actor:
         return Actor(self.id, self.name, self.role, self.ip_address)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The principal of an IDL request: the caller, in the session its access token names."""
+
+    caller: Caller
+    jti: str
+    session_id: str
+    expires_at: datetime
+    scopes: frozenset[str] = frozenset()  # IDL tokens carry no OAuth scopes
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return self.caller.permissions
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.caller.roles
 
 
 @dataclass(frozen=True)
@@ -131,12 +149,13 @@ class Accounts:
             raise Unauthorized("The account is not active.")
         return Tokens(self._access_token(user, issued.family_id), issued.refresh_token, ACCESS_TOKEN_TTL, user)
 
-    def logout(self, principal: Caller) -> None:
+    def logout(self, principal: SignedIn) -> None:
         self.sessions.revoke_access_token(principal.jti, principal.expires_at)
         self.sessions.revoke_family(principal.session_id, "logout")
-        self.audit.record(principal.actor, "user", principal.id, "logout", None, {"session_id": principal.session_id})
+        caller = principal.caller
+        self.audit.record(caller.actor, "user", caller.id, "logout", None, {"session_id": principal.session_id})
 
-    def authenticate(self, claims: Mapping[str, Any], ip_address: str) -> Caller:
+    def authenticate(self, claims: Mapping[str, Any], ip_address: str) -> SignedIn:
         """The caller behind verified token claims, or 401 if the session or the user is gone.
 
         The security check calls this once per request; handlers then take the `principal`.
@@ -150,7 +169,7 @@ class Accounts:
         user = self.users.get(user_id)
         if user is None or not user.active or not self.sessions.is_live(jti, session_id):
             raise Unauthorized("The token has been revoked.")
-        return Caller.of(user, jti=jti, session_id=session_id, expires_at=expires_at, ip_address=ip_address)
+        return SignedIn(Caller.of(user, ip_address), jti, session_id, expires_at)
 
     def issue_for(self, user: User) -> Tokens:
         """Start a session for `user` without a password: demo credentials and tests."""

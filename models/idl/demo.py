@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -139,10 +138,9 @@ def load_demo_data(unit: UnitOfWork, settings: IDLSettings) -> bool:
         )
         for demo in demo_users()
     }
-    now = datetime.now(UTC)
 
     def as_(role: str) -> Caller:
-        return Caller.of(accounts[role], jti="demo", session_id="demo", expires_at=now, ip_address="127.0.0.1")
+        return Caller.of(accounts[role], "127.0.0.1")
 
     orders, workflow = PurchaseOrders(unit), Workflow(unit)
     foreman = as_("foreman")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.repository import Repository
 from core.unit_of_work import UnitOfWork
 from models.shared.paging import page_of, within_days
 from models.shared.tables import AuditEntry
@@ -54,11 +55,11 @@ def jsonable(values: Values | None) -> dict[str, Any] | None:
     return out
 
 
-class AuditTrail:
-    """The audit trail of one realm (one API)."""
+class AuditTrail(Repository):
+    """The audit trail of one realm (one API): its repository."""
 
     def __init__(self, unit: UnitOfWork, realm: str) -> None:
-        self.unit = unit
+        super().__init__(unit)
         self.realm = realm
 
     def record(
@@ -70,7 +71,7 @@ class AuditTrail:
         old_values: Values | None = None,
         new_values: Values | None = None,
     ) -> None:
-        self.unit.session.add(
+        self.session.add(
             AuditEntry(
                 realm=self.realm,
                 entity_type=entity_type,
@@ -98,4 +99,4 @@ class AuditTrail:
             conditions.append(AuditEntry.action == where.action)
         conditions.extend(within_days(AuditEntry.created_at, where.date_from, where.date_to))
         newest_first = (AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        return page_of(self.unit.session, AuditEntry, conditions, newest_first, page, limit)
+        return page_of(self.session, AuditEntry, conditions, newest_first, page, limit)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, exists, insert, select, update
 
 from core.columns import aware, utcnow
+from core.repository import Repository
 from core.unit_of_work import UnitOfWork
 from models.shared.tables import RefreshToken, RevokedAccessToken, SessionFamily
 
@@ -39,24 +40,24 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
-    """Session families of one realm (one API's users)."""
+class SessionStore(Repository):
+    """Session families of one realm (one API's users): their repository, with the rules of rotation."""
 
     def __init__(self, unit: UnitOfWork, realm: str, refresh_ttl: timedelta = REFRESH_TOKEN_TTL) -> None:
-        self.unit = unit
+        super().__init__(unit)
         self.realm = realm
         self.refresh_ttl = refresh_ttl
 
     def start(self, user_id: int) -> IssuedRefresh:
         """A new family for a fresh login, with its first refresh token."""
         family_id = str(uuid.uuid4())
-        self.unit.session.add(SessionFamily(id=family_id, realm=self.realm, user_id=user_id))
-        self.unit.session.flush()
+        self.session.add(SessionFamily(id=family_id, realm=self.realm, user_id=user_id))
+        self.session.flush()
         return IssuedRefresh(user_id, family_id, self._issue(family_id))
 
     def rotate(self, refresh_token: str) -> IssuedRefresh:
         """Spend `refresh_token` and issue its successor; a reused token revokes its family."""
-        session = self.unit.session
+        session = self.session
         found = session.execute(
             select(RefreshToken, SessionFamily)
             .join(SessionFamily, SessionFamily.id == RefreshToken.family_id)
@@ -83,7 +84,7 @@ class SessionStore:
         return IssuedRefresh(family.user_id, family.id, self._issue(family.id))
 
     def revoke_family(self, family_id: str, reason: str) -> None:
-        self.unit.session.execute(
+        self.session.execute(
             update(SessionFamily)
             .where(SessionFamily.id == family_id, SessionFamily.revoked_at.is_(None))
             .values(revoked_at=utcnow(), revoked_reason=reason)
@@ -91,11 +92,9 @@ class SessionStore:
         )
 
     def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
-        exists_already = self.unit.session.get(RevokedAccessToken, jti)
+        exists_already = self.session.get(RevokedAccessToken, jti)
         if exists_already is None:
-            self.unit.session.execute(
-                insert(RevokedAccessToken).values(jti=jti, realm=self.realm, expires_at=expires_at)
-            )
+            self.session.execute(insert(RevokedAccessToken).values(jti=jti, realm=self.realm, expires_at=expires_at))
 
     def is_live(self, jti: str, family_id: str) -> bool:
         """Whether an access token with this `jti` and family may still be used."""
@@ -103,14 +102,14 @@ class SessionStore:
         live_family = exists().where(
             SessionFamily.id == family_id, SessionFamily.realm == self.realm, SessionFamily.revoked_at.is_(None)
         )
-        return bool(self.unit.session.scalar(select(live_family & ~revoked_token)))
+        return bool(self.session.scalar(select(live_family & ~revoked_token)))
 
     def _issue(self, family_id: str) -> str:
         token = secrets.token_urlsafe(32)
-        self.unit.session.add(
+        self.session.add(
             RefreshToken(family_id=family_id, token_digest=digest(token), expires_at=utcnow() + self.refresh_ttl)
         )
-        self.unit.session.flush()
+        self.session.flush()
         return token
 
 

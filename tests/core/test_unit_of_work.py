@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +37,7 @@ def published(db: Database, kind: str) -> int:
 def test_success_commits_an_error_status_rolls_back_and_an_exception_too(
     db: Database, database: Settings, lent: bool
 ) -> None:
-    connection = db.kept_connection() if lent else None
+    connection = db.kept.renew(0) if lent else None
     kinds = [f"uow.{name}.{lent}" for name in ("ok", "refused", "raised")]
 
     in_unit_of_work(publish, db, database, {"kind": kinds[0]}, connection)
@@ -55,39 +56,50 @@ def test_success_commits_an_error_status_rolls_back_and_an_exception_too(
         assert not connection.in_transaction()
 
 
-def test_each_thread_keeps_its_own_connection(db: Database) -> None:
-    mine = db.kept_connection()
-    theirs: list[Any] = []
-    thread = threading.Thread(target=lambda: theirs.append(db.kept_connection()))
-    thread.start()
-    thread.join()
+def test_each_owner_keeps_its_own_connection(db: Database) -> None:
+    mine = db.kept.renew(1)
+    theirs = db.kept.renew(2)
 
-    assert db.kept_connection() is mine
-    assert theirs[0] is not mine
+    assert db.kept.get(1) is mine
+    assert db.kept.get(2) is theirs
+    assert mine is not theirs
 
 
-def test_a_dropped_kept_connection_is_replaced(db: Database) -> None:
-    first = db.kept_connection()
-    first.close()
+def test_a_closed_or_stale_kept_connection_is_not_handed_out(db: Database) -> None:
+    closed = db.kept.renew(1)
+    closed.close()
+    stale = db.kept.renew(2)
+    db.kept.stale_after = 0.0
 
-    second = db.kept_connection()
-
-    assert second is not first
-    assert second.execute(text("SELECT 1")).scalar() == 1
-
-
-def test_an_invalidated_kept_connection_reconnects_on_next_use(db: Database) -> None:
-    connection = db.kept_connection()
-    connection.invalidate()
-
-    assert connection.execute(text("SELECT 1")).scalar() == 1
-    connection.rollback()
+    assert db.kept.get(1) is None
+    time.sleep(0.01)
+    assert db.kept.get(2) is None
+    renewed = db.kept.renew(2)
+    assert stale.closed
+    assert renewed.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_dispose_closes_every_kept_connection(database: Settings) -> None:
     db = Database(database.database_url)
-    connection = db.kept_connection()
+    connection = db.kept.renew(1)
 
     db.dispose()
 
     assert connection.closed
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL")
+def test_a_kept_connection_the_server_ended_while_unused_is_replaced_without_an_error(db: Database) -> None:
+    """A restart or an idle timeout ends the connection; once stale, it is given back, not used."""
+    kept = db.kept.renew(1)
+    pid = kept.execute(text("SELECT pg_backend_pid()")).scalar()
+    kept.rollback()
+    with db.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.commit()
+    db.kept.stale_after = 0.0
+    time.sleep(0.01)
+
+    assert db.kept.get(1) is None
+    renewed = db.kept.renew(1)
+    assert renewed.execute(text("SELECT 1")).scalar() == 1

@@ -11,7 +11,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -149,9 +148,7 @@ def test_concurrent_creations_on_two_projects_number_each_project_on_its_own(
             with UnitOfWork(threads_db, database) as work:
                 account = work.session.get(User, user.id)
                 assert account is not None
-                principal = Caller.of(
-                    account, jti="race", session_id="race", expires_at=datetime.now(UTC), ip_address="127.0.0.1"
-                )
+                principal = Caller.of(account, "127.0.0.1")
                 order = PurchaseOrders(work).create(principal, order_body(project_id=project_id))
                 work.commit()
                 made.append((project_id, order.po_number))
@@ -183,9 +180,7 @@ def test_a_creation_rolled_back_in_the_race_gives_its_number_back(
             with UnitOfWork(threads_db, database) as work:
                 account = work.session.get(User, user.id)
                 assert account is not None
-                principal = Caller.of(
-                    account, jti="race", session_id="race", expires_at=datetime.now(UTC), ip_address="127.0.0.1"
-                )
+                principal = Caller.of(account, "127.0.0.1")
                 order = PurchaseOrders(work).create(principal, order_body(project_id=project_id))
                 if (worker + attempt) % 2:
                     continue  # leave without committing: the unit rolls back

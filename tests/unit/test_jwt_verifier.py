@@ -173,3 +173,36 @@ class TestRememberedTokens:
 
         rejects(verifier, forged)
         rejects(verifier, forged)
+
+
+def test_the_cache_holds_when_threads_race_on_an_expiring_token() -> None:
+    """Pool threads verify at once: a token expiring under them is refused by each, never a KeyError."""
+    import sys
+    import threading
+
+    clock = [1_000_000]
+    verifier = JWTVerifier(JWTSettings(secret=SECRET, leeway_seconds=0), now=lambda: clock[0])
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(50):
+            token = jwt.encode({"alg": "HS256"}, {"sub": "u", "exp": clock[0] + 1}, OctKey.import_key(SECRET))
+            verifier.verify(token)
+            clock[0] += 5
+            outcomes: list[str] = []
+
+            def check(token: str = token, outcomes: list[str] = outcomes) -> None:
+                try:
+                    verifier.verify(token)
+                    outcomes.append("accepted")
+                except Exception as exc:
+                    outcomes.append(type(exc).__name__)
+
+            threads = [threading.Thread(target=check) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert set(outcomes) == {"Unauthorized"}, outcomes
+    finally:
+        sys.setswitchinterval(interval)

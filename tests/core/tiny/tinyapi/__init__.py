@@ -62,6 +62,14 @@ def check_signature() -> Json:
     return json_body({"valid": hmac.compare_digest(expected, request.headers["X-Signature"])})
 
 
+def post_form(body: dict[str, Any], attachment: Any = None) -> Json:
+    """What the handler got from a form: its typed fields, and the file's name and bytes."""
+    got: dict[str, Any] = {"fields": body}
+    if attachment is not None:
+        got["attachment"] = {"filename": attachment.filename, "size": len(attachment.file.read())}
+    return json_body(got)
+
+
 def who_am_i(principal: TokenPrincipal) -> Json:
     """The caller, and where the handler ran."""
     return json_body(
