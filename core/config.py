@@ -27,7 +27,7 @@ class JWTSettings:
     """How bearer tokens issued by a partner's identity provider are verified."""
 
     algorithm: str = "HS256"
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
     public_key_file: Path | None = None
     jwks_file: Path | None = None
     private_key_file: Path | None = None  # only to mint demo tokens under RS256
@@ -97,8 +97,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # How many handlers that may block run at once per worker process (core.concurrency).
     handler_threads: int = DEFAULT_HANDLER_THREADS
-    # The environment the APIs read their own settings from.
-    environ: Mapping[str, str] = field(default_factory=dict)
+    # The environment the APIs read their own settings from (it may hold secrets: not in repr).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Each mounted API's own settings, by API name (filled by core.api.configure).
     apis: Mapping[str, Any] = field(default_factory=dict)
 

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
     dispatcher = ProblemDispatcher()
     for serving_api in apis_served:
         api = serving_api.api
+        _check_body_limits(serving_api)
         app.add_api(
             api.spec_path(settings),
             base_path=api.prefix,
@@ -87,3 +88,16 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
     for raised in (connexion.ProblemException, HTTPException, Exception):
         app.add_error_handler(raised, dispatcher)
     return app
+
+
+def _check_body_limits(mounted_api: Mounted[Any]) -> None:
+    """Body limits name operations of the API's spec: a misspelt one would be ignored silently."""
+    operation_ids = {
+        operation.get("operationId")
+        for item in mounted_api.document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    }
+    unknown = set(mounted_api.api.body_limits(mounted_api.config)) - operation_ids
+    if unknown:
+        raise ValueError(f"{mounted_api.api.name}: body limits for unknown operations {sorted(unknown)}")

@@ -144,3 +144,23 @@ def test_the_mount_table_lists_each_api_once_under_prefixes_that_do_not_overlap(
     for prefix in prefixes:
         assert not [other for other in prefixes if other != prefix and other.startswith(prefix + "/")]
     assert [api.name for api in apis] == ["order_accept", "idl"]
+
+
+def test_a_body_limit_for_an_operation_the_spec_lacks_is_refused_at_start(
+    tiny_settings: Settings, tiny: Api[Any]
+) -> None:
+    from dataclasses import replace
+
+    from core.factory import create_app
+
+    misspelt = replace(tiny, body_limits=lambda _config: {"createNotes": 10})
+
+    with pytest.raises(ValueError, match="createNotes"):
+        create_app(tiny_settings, [misspelt])
+
+
+def test_secrets_stay_out_of_the_settings_repr(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ORDER_ACCEPT_JWT_SECRET": "s3cret-value", "INSTANCE_DIR": str(tmp_path)})
+    configured = configure(settings, registered())
+
+    assert "s3cret-value" not in repr(configured)

@@ -17,10 +17,13 @@ from core.factory import create_app
 from tests.core.conftest import READER, WRITER
 
 
-def test_unmarked_handlers_run_in_the_pool_and_marked_ones_inline(tiny_client: TestClient) -> None:
+def test_unmarked_handlers_run_in_the_pool_and_marked_ones_on_the_loop(tiny_client: TestClient) -> None:
     pooled = tiny_client.get("/tiny/whoami", headers=READER).json()["thread"]
+    inline = tiny_client.get("/tiny/whereami").json()
 
     assert pooled.startswith("AnyIO worker thread")
+    assert inline["on_loop"] is True
+    assert not inline["thread"].startswith("AnyIO worker thread")
 
 
 def test_inline_is_seen_through_wrappers() -> None:

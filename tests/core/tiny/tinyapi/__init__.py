@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
@@ -75,6 +76,17 @@ def who_am_i(principal: TokenPrincipal) -> Json:
     return json_body(
         {"subject": principal.subject, "scopes": sorted(principal.scopes), "thread": threading.current_thread().name}
     )
+
+
+@inline
+def where_am_i() -> Json:
+    """Where an inline handler runs: on the thread of the event loop."""
+    try:
+        asyncio.get_running_loop()
+        on_loop = True
+    except RuntimeError:
+        on_loop = False
+    return json_body({"thread": threading.current_thread().name, "on_loop": on_loop})
 
 
 def purge_notes() -> ConnexionResponse:
