@@ -174,10 +174,8 @@ class Operation:
     async def _run(self, kwargs: dict[str, Any]) -> Response:
         serving = self.serving
         if self.inline:  # on the loop's thread, with the connection it keeps
-            owner = threading.get_ident()
-            connection = serving.database.kept.get(owner) or await serving.pool.run(
-                lambda: serving.database.kept.renew(owner)
-            )
+            kept, owner = serving.database.kept, threading.get_ident()
+            connection = kept.get(owner) or kept.keep(owner, await serving.pool.run(kept.engine.connect))
             return to_response(in_unit_of_work(self.handler, serving.database, serving.settings, kwargs, connection))
 
         def call() -> Response:

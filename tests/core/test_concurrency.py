@@ -87,3 +87,18 @@ def test_the_pool_is_bounded(tiny_settings: Settings, tiny: Api[Any]) -> None:
     assert [status for status, _ in results] == [200, 200, 200]
     assert elapsed >= 1.2, "two threads: the third request waited for a free one"
     assert sorted(took for _, took in results)[-1] >= 1.2
+
+
+def test_a_burst_of_inline_requests_shares_one_kept_connection_safely(tiny_settings: Settings, tiny: Api[Any]) -> None:
+    """Requests arriving together, before the loop keeps a connection, each wait for one off the
+    loop; the first one kept serves them all, and the others go back to the pool unused."""
+    app = create_app(tiny_settings, [tiny])
+
+    async def burst() -> list[int]:
+        async with _client(app) as client:
+            created = await client.post("/tiny/notes", json={"text": "burst"}, headers=WRITER)
+            path = f"/tiny/notes/{created.json()['id']}"
+            responses = await asyncio.gather(*(client.get(path, headers=READER) for _ in range(40)))
+            return [response.status_code for response in responses]
+
+    assert asyncio.run(burst()) == [200] * 40

@@ -37,7 +37,7 @@ def published(db: Database, kind: str) -> int:
 def test_success_commits_an_error_status_rolls_back_and_an_exception_too(
     db: Database, database: Settings, lent: bool
 ) -> None:
-    connection = db.kept.renew(0) if lent else None
+    connection = db.kept.keep(0, db.engine.connect()) if lent else None
     kinds = [f"uow.{name}.{lent}" for name in ("ok", "refused", "raised")]
 
     in_unit_of_work(publish, db, database, {"kind": kinds[0]}, connection)
@@ -57,31 +57,39 @@ def test_success_commits_an_error_status_rolls_back_and_an_exception_too(
 
 
 def test_each_owner_keeps_its_own_connection(db: Database) -> None:
-    mine = db.kept.renew(1)
-    theirs = db.kept.renew(2)
+    mine = db.kept.keep(1, db.engine.connect())
+    theirs = db.kept.keep(2, db.engine.connect())
 
     assert db.kept.get(1) is mine
     assert db.kept.get(2) is theirs
     assert mine is not theirs
 
 
+def test_a_connection_taken_while_another_was_kept_goes_back(db: Database) -> None:
+    first = db.kept.keep(1, db.engine.connect())
+    racing = db.engine.connect()
+
+    assert db.kept.keep(1, racing) is first
+    assert racing.closed
+
+
 def test_a_closed_or_stale_kept_connection_is_not_handed_out(db: Database) -> None:
-    closed = db.kept.renew(1)
+    closed = db.kept.keep(1, db.engine.connect())
     closed.close()
-    stale = db.kept.renew(2)
+    stale = db.kept.keep(2, db.engine.connect())
     db.kept.stale_after = 0.0
 
     assert db.kept.get(1) is None
     time.sleep(0.01)
     assert db.kept.get(2) is None
-    renewed = db.kept.renew(2)
+    renewed = db.kept.keep(2, db.engine.connect())
     assert stale.closed
     assert renewed.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_dispose_closes_every_kept_connection(database: Settings) -> None:
     db = Database(database.database_url)
-    connection = db.kept.renew(1)
+    connection = db.kept.keep(1, db.engine.connect())
 
     db.dispose()
 
@@ -91,7 +99,7 @@ def test_dispose_closes_every_kept_connection(database: Settings) -> None:
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL")
 def test_a_kept_connection_the_server_ended_while_unused_is_replaced_without_an_error(db: Database) -> None:
     """A restart or an idle timeout ends the connection; once stale, it is given back, not used."""
-    kept = db.kept.renew(1)
+    kept = db.kept.keep(1, db.engine.connect())
     pid = kept.execute(text("SELECT pg_backend_pid()")).scalar()
     kept.rollback()
     with db.engine.connect() as admin:
@@ -101,5 +109,5 @@ def test_a_kept_connection_the_server_ended_while_unused_is_replaced_without_an_
     time.sleep(0.01)
 
     assert db.kept.get(1) is None
-    renewed = db.kept.renew(1)
+    renewed = db.kept.keep(1, db.engine.connect())
     assert renewed.execute(text("SELECT 1")).scalar() == 1
