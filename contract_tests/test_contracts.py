@@ -29,6 +29,9 @@ def load_schema(api: Api[Any], client: DemoClient) -> Any:
     # A schema-valid request may still break a business rule the schema cannot state (no
     # approver's limit covers the total, a cost code that is not the project's): the specs
     # document 422 for exactly that, so it does not count as rejecting valid data.
+    # More lines than an import takes is refused as too large (413), as the source document says.
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     acceptance = schema.config.checks.positive_data_acceptance
     acceptance.expected_statuses = [*acceptance.expected_statuses, "422"]
     for operation_id, statuses in api.state_dependent_statuses.items():

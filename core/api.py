@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -62,14 +62,20 @@ class Mounted(Generic[S]):
 
     @property
     def document(self) -> dict[str, Any]:
-        """The API's spec as written (not dereferenced)."""
-        return _load_document(self.api.spec_path(self.settings))
+        """The API's spec as served: as written (not dereferenced), with only the operations it serves."""
+        return self.api.served_document(self.settings)
 
 
 @functools.cache
 def _load_document(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load(path.read_text())
     return document
+
+
+@functools.cache
+def _served_document(path: Path, operations: frozenset[str] | None) -> dict[str, Any]:
+    document = _load_document(path)
+    return document if operations is None else only_operations(document, operations)
 
 
 def _nothing(_mounted: Mounted[Any]) -> Sequence[Any]:
@@ -86,6 +92,24 @@ def _no_settings(_env: Mapping[str, str], _instance_dir: Path) -> None:
 
 def _no_body_limits(_config: Any) -> Mapping[str, int]:
     return {}
+
+
+BodyCheck = Callable[[Any], None]
+"""Looks at a parsed JSON body before its schema does, raising an `ApiProblem` to refuse it."""
+
+
+def only_operations(document: Mapping[str, Any], operation_ids: Collection[str]) -> dict[str, Any]:
+    """`document` with only the operations named (a path left with none is left out)."""
+    paths: dict[str, Any] = {}
+    for template, item in document.get("paths", {}).items():
+        kept = {
+            key: value
+            for key, value in item.items()
+            if not isinstance(value, dict) or "operationId" not in value or value["operationId"] in operation_ids
+        }
+        if any(isinstance(value, dict) and "operationId" in value for value in kept.values()):
+            paths[template] = kept
+    return {**document, "paths": paths}
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,12 @@ class Api(Generic[S]):
     # Request bodies larger than this answer 413 before they are read; per operation id below.
     body_limit: int = DEFAULT_BODY_LIMIT
     body_limits: Callable[[S], Mapping[str, int]] = _no_body_limits
+    # Checks of a parsed JSON body run before schema validation, by operation id: for a rule
+    # whose answer must win over the schema's 400 (too many lines answering 413, say).
+    body_checks: Mapping[str, BodyCheck] = field(default_factory=dict)
+    # The operation ids served so far, when not all of the spec's: the others are left out
+    # of routing and of the served spec (they answer 404) until their handlers exist.
+    operations: frozenset[str] | None = None
     load_demo: Callable[[UnitOfWork, S], bool] | None = None  # True when it loaded into empty tables
     demo_credentials: Callable[[Mounted[S]], Mapping[str, Any]] | None = None
     demo_client: Callable[[Mounted[S]], DemoClient] | None = None
@@ -120,6 +150,17 @@ class Api(Generic[S]):
 
     def spec_path(self, settings: Settings) -> Path:
         return settings.spec_dir / self.spec
+
+    def written_document(self, settings: Settings) -> dict[str, Any]:
+        """The spec as written, every operation in it (not dereferenced)."""
+        return _load_document(self.spec_path(settings))
+
+    def served_document(self, settings: Settings) -> dict[str, Any]:
+        """The spec as written (not dereferenced), with only the operations this API serves."""
+        return _served_document(self.spec_path(settings), self.operations)
+
+    def serves(self, operation_id: str) -> bool:
+        return self.operations is None or operation_id in self.operations
 
     def is_available(self, settings: Settings) -> bool:
         """Mounted only once its spec exists, so a spec can be removed without breaking the service."""

@@ -6,8 +6,10 @@ compared without regard to case, as RFC 9110 says. JSON is parsed strictly: vali
 no `NaN` or `Infinity`, no number too large for a float, no lone UTF-16 surrogate, nesting
 no deeper than the parser allows; each of these answers 400, like a schema violation. A
 body of more than `OFFLOAD_BYTES` is parsed and validated in the handler pool, so a large
-one never stalls the event loop. The exact bytes of a non-form body stay available to the
-handler (`raw_body()`), for signatures computed over them.
+one never stalls the event loop. A check an API names for an operation (`Api.body_checks`)
+sees the parsed JSON before the schema does, for a rule whose answer must win over the
+schema's 400. The exact bytes of a non-form body stay available to the handler
+(`raw_body()`), for signatures computed over them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import contextvars
 import json
 import math
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -148,9 +150,17 @@ def is_json(media_type: str) -> bool:
 class BodyReader:
     """Reads, checks and parses the request body of one operation."""
 
-    def __init__(self, operation: AbstractOperation, *, limit: int, pool: HandlerPool) -> None:
+    def __init__(
+        self,
+        operation: AbstractOperation,
+        *,
+        limit: int,
+        pool: HandlerPool,
+        check: Callable[[Any], None] | None = None,
+    ) -> None:
         self.operation = operation
         self.limit = limit
+        self.check = check
         self.pool = pool
         self.required = bool(operation.request_body.get("required", False))
         self.consumes = [media_type.lower() for media_type in operation.consumes]
@@ -193,7 +203,7 @@ class BodyReader:
                 raise invalid("A request body is required.")
             return body
         if is_json(media_type):
-            parse = _Parse(raw, self._validator(declared))
+            parse = _Parse(raw, self._validator(declared), self.check)
             body.value = await self.pool.run(parse) if len(raw) > OFFLOAD_BYTES else parse()
         else:
             body.value = raw
@@ -302,9 +312,12 @@ class _Parse:
 
     raw: bytes
     validator: SchemaValidator | None
+    check: Callable[[Any], None] | None = None
 
     def __call__(self) -> Any:
         value = parse_json(self.raw)
+        if self.check is not None:
+            self.check(value)
         if self.validator is not None and not self.validator.is_valid(value):
             raise ValidationFailed("The request body is invalid.", errors=self.validator.errors(value))
         return value

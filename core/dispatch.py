@@ -53,6 +53,7 @@ class Serving:
     realm: str
     verifiers: Mapping[str, Verifier]
     body_limit: Callable[[str], int]
+    body_checks: Mapping[str, Callable[[Any], None]]
     settings: Settings
     database: Database
     pool: HandlerPool
@@ -143,6 +144,7 @@ class Operation:
             BodyReader(
                 operation,
                 limit=serving.body_limit(spec_operation_id(operation)),
+                check=serving.body_checks.get(spec_operation_id(operation)),
                 pool=serving.pool,
             )
             if operation.request_body

@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
         api = serving_api.api
         _check_body_limits(serving_api)
         app.add_api(
-            api.spec_path(settings),
+            serving_api.document,
             base_path=api.prefix,
             name=api.name,
             resolver=PackageResolver(api.handlers),
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
                 realm=api.name,
                 verifiers=api.security(serving_api),
                 body_limit=functools.partial(api.body_limit_of, settings),
+                body_checks=api.body_checks,
                 settings=settings,
                 database=database,
                 pool=pool,
@@ -91,13 +92,16 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
 
 
 def _check_body_limits(mounted_api: Mounted[Any]) -> None:
-    """Body limits name operations of the API's spec: a misspelt one would be ignored silently."""
+    """Body limits and checks name operations of the API's spec: a misspelt one would be ignored silently."""
     operation_ids = {
         operation.get("operationId")
-        for item in mounted_api.document["paths"].values()
+        for item in mounted_api.api.written_document(mounted_api.settings)["paths"].values()
         for operation in item.values()
         if isinstance(operation, dict)
     }
-    unknown = set(mounted_api.api.body_limits(mounted_api.config)) - operation_ids
-    if unknown:
-        raise ValueError(f"{mounted_api.api.name}: body limits for unknown operations {sorted(unknown)}")
+    for kind, named in (
+        ("limits", mounted_api.api.body_limits(mounted_api.config)),
+        ("checks", mounted_api.api.body_checks),
+    ):
+        if unknown := set(named) - operation_ids:
+            raise ValueError(f"{mounted_api.api.name}: body {kind} for unknown operations {sorted(unknown)}")

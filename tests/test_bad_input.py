@@ -68,6 +68,8 @@ def _operations() -> list[BodyOperation]:
             for method, operation in item.items():
                 if not isinstance(operation, dict) or "requestBody" not in operation:
                     continue
+                if not api.serves(operation["operationId"]):
+                    continue
                 path = template
                 for parameter in [*shared, *operation.get("parameters", [])]:
                     if parameter.get("in") == "path":
@@ -122,11 +124,16 @@ def send(
 
 
 def errors_of(response: Any) -> Any:
-    """The field errors, wherever the API's format keeps them."""
+    """The field errors by field, wherever the API's format keeps them (a list of RFC 9457
+    `{pointer, detail}` members, or a mapping of field to messages)."""
     body = response.json()
-    if "errors" in body:
-        return body["errors"]
-    return body.get("error", {}).get("details", {}).get("errors")
+    errors = body["errors"] if "errors" in body else body.get("error", {}).get("details", {}).get("errors")
+    if isinstance(errors, list):
+        grouped: dict[str, list[str]] = {}
+        for error in errors:
+            grouped.setdefault(error["pointer"] or "$", []).append(error["detail"])  # "" points at the whole body
+        return grouped
+    return errors
 
 
 def status_and_message(response: Any) -> tuple[int, str]:

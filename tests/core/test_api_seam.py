@@ -143,7 +143,7 @@ def test_the_mount_table_lists_each_api_once_under_prefixes_that_do_not_overlap(
     assert len({api.name for api in apis}) == len(apis)
     for prefix in prefixes:
         assert not [other for other in prefixes if other != prefix and other.startswith(prefix + "/")]
-    assert [api.name for api in apis] == ["order_accept", "idl"]
+    assert [api.name for api in apis] == ["order_accept", "idl", "mihwar"]
 
 
 def test_a_body_limit_for_an_operation_the_spec_lacks_is_refused_at_start(
@@ -157,6 +157,59 @@ def test_a_body_limit_for_an_operation_the_spec_lacks_is_refused_at_start(
 
     with pytest.raises(ValueError, match="createNotes"):
         create_app(tiny_settings, [misspelt])
+
+
+def test_a_body_check_for_an_operation_the_spec_lacks_is_refused_at_start(
+    tiny_settings: Settings, tiny: Api[Any]
+) -> None:
+    from dataclasses import replace
+
+    from core.factory import create_app
+
+    with pytest.raises(ValueError, match="createNotes"):
+        create_app(tiny_settings, [replace(tiny, body_checks={"createNotes": lambda _body: None})])
+
+
+def test_a_body_check_runs_before_the_schema(tiny_settings: Settings, tiny: Api[Any]) -> None:
+    from dataclasses import replace
+
+    from core.factory import create_app
+    from core.problems import PayloadTooLarge
+
+    def at_most_ten_characters(body: Any) -> None:
+        if isinstance(body, dict) and len(str(body.get("text", ""))) > 10:
+            raise PayloadTooLarge("Ten characters at most.")
+
+    checked = replace(tiny, body_checks={"createNote": at_most_ten_characters})
+    with create_app(tiny_settings, [checked]).test_client() as client:
+        long_and_invalid = client.post("/tiny/notes", json={"text": "x" * 11, "unknown": 1}, headers=WRITER)
+        short_and_invalid = client.post("/tiny/notes", json={"text": "x", "unknown": 1}, headers=WRITER)
+
+    assert (long_and_invalid.status_code, long_and_invalid.json()["detail"]) == (413, "Ten characters at most.")
+    assert short_and_invalid.status_code == 400
+
+
+def test_an_api_may_serve_only_some_operations_of_its_spec(tiny_settings: Settings, tiny: Api[Any]) -> None:
+    from dataclasses import replace
+
+    from core.factory import create_app
+
+    partial = replace(tiny, operations=frozenset({"getNote", "whoAmI"}))
+    with create_app(tiny_settings, [partial]).test_client() as client:
+        served = client.get("/tiny/openapi.json").json()
+        not_yet = client.post("/tiny/notes", json={"text": "hello"}, headers=WRITER)
+        whoami = client.get("/tiny/whoami", headers=READER)
+
+    operations = {
+        operation["operationId"]
+        for item in served["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    }
+    assert operations == {"getNote", "whoAmI"}
+    assert not_yet.status_code in (404, 405)
+    assert not_yet.json()["tiny"] is True
+    assert whoami.status_code == 200
 
 
 def test_secrets_stay_out_of_the_settings_repr(tmp_path: Path) -> None:
