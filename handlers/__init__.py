@@ -7,4 +7,5 @@ in the order they are mounted. Adding an API adds its line here, and nothing to 
 APIS = (
     "handlers.order_accept.api",
     "handlers.idl.api",
+    "handlers.mihwar.api",
 )

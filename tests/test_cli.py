@@ -27,7 +27,7 @@ def test_demo_data_loads_only_into_an_empty_database(settings: Settings, tmp_pat
     fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate(fresh)
 
-    assert load_demo(fresh) == ["order_accept", "idl"]
+    assert load_demo(fresh) == ["order_accept", "idl", "mihwar"]
     assert load_demo(fresh) == []
 
 

@@ -1,0 +1,176 @@
+"""Mihwar integrations as the core serves it: API-key security, the per-key rate limit, its
+error format (handlers/mihwar/errors.py), the prediction job, demo data and commands
+(handlers/mihwar/commands.py).
+
+The six `/api/integrations/v1` operations are served; the spec's webhook subscription and
+SCIM operations are not yet, so they are left out of routing until their handlers exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connexion.lifecycle import ConnexionRequest
+from starlette.types import Scope
+
+from core.api import Api, Middleware, Mounted
+from core.config import PROJECT_ROOT
+from core.idempotency import IdempotencyKeys
+from core.jobs import Job, JobContext
+from core.outbox import Event
+from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
+from core.security import Verifier
+from core.unit_of_work import UnitOfWork
+from handlers.mihwar.commands import commands
+from handlers.mihwar.errors import rejection, render_problem
+from models.mihwar.demo import DEMO_ORGANIZATIONS, demo_key_secret, load_demo_data
+from models.mihwar.ingestion import API_NAME, IMPORT_COMPLETED, at_most_max_lines
+from models.mihwar.keys import KeyHolder, Tenants, is_well_formed
+from models.mihwar.predictions import Forecaster
+from models.mihwar.settings import MihwarSettings
+
+INTEGRATIONS = "/api/integrations/v1"
+SERVED = frozenset(
+    {
+        "ingestOrderLines",
+        "listIntegrationInventoryItems",
+        "getIntegrationInventoryItem",
+        "listIntegrationOrders",
+        "getIntegrationOrder",
+        "listIntegrationPredictions",
+    }
+)
+PURGE_INTERVAL_SECONDS = 3600.0
+
+
+class ApiKeyVerifier:
+    """An `rn_live_` key: one indexed read (in the handler pool), so a revoked key answers 401
+    from the next request on."""
+
+    def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
+        self.mounted = mounted
+
+    def __call__(self, credential: str, request: ConnexionRequest) -> KeyHolder:
+        with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
+            holder = Tenants(unit).authenticate(credential)
+            unit.commit()
+        return holder
+
+
+def security(mounted: Mounted[MihwarSettings]) -> Mapping[str, Verifier]:
+    return {"integrationsApiKey": ApiKeyVerifier(mounted)}
+
+
+def rate_limit_key(scope: Scope) -> str | None:
+    """A well-formed key's own budget, named by a digest of it (the key itself is checked
+    later, off the event loop); None leaves the request to its client address's budget."""
+    scheme, _, token = (authorization(scope) or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not is_well_formed(token):
+        return None
+    return "key:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def middlewares(mounted: Mounted[MihwarSettings]) -> Sequence[Middleware]:
+    """The per-key rate limit on everything under /api/integrations/v1, shared through Redis
+    when `REDIS_URL` is set. One budget per key: the per-endpoint limit is the same number,
+    so it never binds first."""
+    mihwar, settings = mounted.config, mounted.settings
+    limits = RateLimitSettings(
+        per_user=mihwar.rate_limit,
+        per_endpoint=mihwar.rate_limit,
+        storage_uri=settings.redis_url or "memory://",
+        enabled=mihwar.rate_limits_enabled and settings.rate_limits_enabled,
+    )
+    paths = {
+        template.removeprefix(INTEGRATIONS): item
+        for template, item in mounted.document["paths"].items()
+        if template.startswith(INTEGRATIONS + "/")
+    }
+    options = {
+        "prefix": mounted.api.prefix + INTEGRATIONS,
+        "paths": paths,
+        "limiter": RateLimiter(limits, namespace=mounted.api.name),
+        "identify": rate_limit_key,
+        "reject": rejection(mihwar.rate_limit),
+    }
+    return [(RateLimitMiddleware, options)]
+
+
+def body_limits(mihwar: MihwarSettings) -> Mapping[str, int]:
+    """5000 lines of order history take more than the default 1 MiB."""
+    return {"ingestOrderLines": mihwar.max_body_bytes}
+
+
+def recompute_predictions(unit: UnitOfWork, event: Event) -> None:
+    """After an import: forecast again every item it touched (the outbox relay runs this)."""
+    Forecaster(unit, API.config(unit.settings)).after_import(str(event.payload["importBatchId"]))
+
+
+def jobs(mounted: Mounted[MihwarSettings]) -> Sequence[Job]:
+    """The purge of idempotency keys past their 24 hours."""
+
+    def purge(context: JobContext) -> int:
+        with context.unit() as unit:
+            removed = IdempotencyKeys.purge(unit)
+            unit.commit()
+        return removed
+
+    return [Job("mihwar-idempotency-purge", purge, interval=PURGE_INTERVAL_SECONDS)]
+
+
+def demo_credentials(mounted: Mounted[MihwarSettings]) -> dict[str, Any]:
+    """The demo API key of each demo organization."""
+    return {
+        demo.slug: {
+            "organization": demo.name,
+            "plan": demo.plan,
+            "authorization": f"Bearer {demo_key_secret(mounted.config.demo_key_seed, demo.slug)}",
+        }
+        for demo in DEMO_ORGANIZATIONS
+    }
+
+
+class DemoClient:
+    """Calls every operation with the Enterprise demo organization's key."""
+
+    def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
+        secret = demo_key_secret(mounted.config.demo_key_seed, DEMO_ORGANIZATIONS[0].slug)
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def renew(self) -> None:
+        """The key stays the same: a client's state is the organization's data."""
+
+    def headers_for(self, operation_id: str | None) -> dict[str, str]:
+        return dict(self.headers)
+
+
+API: Api[MihwarSettings] = Api(
+    name=API_NAME,
+    prefix="/mihwar",
+    spec="mihwar.yaml",
+    handlers="handlers.mihwar",
+    settings=MihwarSettings.from_env,
+    security=security,
+    render_problem=render_problem,
+    models=("models.mihwar.tables",),
+    migrations=PROJECT_ROOT / "migrations" / "mihwar",
+    middlewares=middlewares,
+    jobs=jobs,
+    event_handlers={IMPORT_COMPLETED: recompute_predictions},
+    body_limits=body_limits,
+    body_checks={"ingestOrderLines": at_most_max_lines},
+    operations=SERVED,
+    # A cursor is valid only if this list gave it out (a string the schema admits may not be one).
+    state_dependent_statuses={
+        "listIntegrationInventoryItems": ["400"],
+        "listIntegrationOrders": ["400"],
+        "listIntegrationPredictions": ["400"],
+    },
+    load_demo=load_demo_data,
+    demo_credentials=demo_credentials,
+    demo_client=DemoClient,
+    commands=commands,
+)

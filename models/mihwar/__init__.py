@@ -1,0 +1,1 @@
+"""Mihwar integrations: organizations and API keys, inventory, purchase orders, order history, predictions."""

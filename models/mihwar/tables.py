@@ -1,0 +1,173 @@
+"""Mihwar tables. Every row belongs to one organization (the tenant), directly or through its parent.
+
+Public ids are short random strings with a prefix that says what they name (`item_…`), as
+the spec's cuid-like `ResourceId` has them: they reveal neither how many rows there are nor
+which came first. Order-history lines are never addressed by id, so theirs is a plain
+integer, the cheapest key for the largest table.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, DateTime, Double, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.columns import BigId, Money, Timestamps, utcnow
+from core.database import Base
+
+ENTERPRISE = "ENTERPRISE"
+PLANS = (ENTERPRISE, "STANDARD")
+
+
+def new_id(prefix: str) -> str:
+    """A public id: `prefix_` and 16 URL-safe characters (96 random bits)."""
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+class Organization(Base):
+    __tablename__ = "mihwar_organizations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("org"))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(16))
+    api_access: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.plan == ENTERPRISE
+
+
+class ApiKey(Base):
+    """An organization's API key: only a hash of the secret is kept, and a prefix to recognise it by."""
+
+    __tablename__ = "mihwar_api_keys"
+    __table_args__ = (Index("ix_mihwar_api_keys_organization_id", "organization_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("key"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class InventoryItem(Timestamps, Base):
+    __tablename__ = "mihwar_inventory_items"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "sku"),
+        Index("ix_mihwar_inventory_items_sync", "organization_id", "updated_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("item"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    sku: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    current_stock: Mapped[float] = mapped_column(Double, default=0.0)
+    low_stock_threshold: Mapped[float | None] = mapped_column(Double)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Supplier(Base):
+    __tablename__ = "mihwar_suppliers"
+    __table_args__ = (Index("ix_mihwar_suppliers_organization_id", "organization_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("supp"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    name: Mapped[str] = mapped_column(String(256))
+
+
+class PurchaseOrder(Timestamps, Base):
+    __tablename__ = "mihwar_purchase_orders"
+    __table_args__ = (
+        Index("ix_mihwar_purchase_orders_listing", "organization_id", "created_at", "id"),
+        Index("ix_mihwar_purchase_orders_by_status", "organization_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("po"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    supplier_id: Mapped[str | None] = mapped_column(ForeignKey("mihwar_suppliers.id"))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total_cost: Mapped[Decimal | None] = mapped_column(Money)
+    expected_delivery_date: Mapped[date | None] = mapped_column(Date)
+
+
+class PurchaseOrderLine(Base):
+    __tablename__ = "mihwar_purchase_order_lines"
+    __table_args__ = (Index("ix_mihwar_purchase_order_lines_order_id", "order_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pol"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mihwar_purchase_orders.id"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("mihwar_inventory_items.id"))
+    ordered_qty: Mapped[float] = mapped_column(Double)
+    received_qty: Mapped[float] = mapped_column(Double, default=0.0)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class ImportBatch(Base):
+    """One import of order-history lines (an ingestion request, or an import in the web app)."""
+
+    __tablename__ = "mihwar_import_batches"
+    __table_args__ = (Index("ix_mihwar_import_batches_organization_id", "organization_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("batch"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("mihwar_api_keys.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    external_source_id: Mapped[str | None] = mapped_column(String(256))
+    inserted: Mapped[int] = mapped_column(Integer)
+    auto_created_items: Mapped[int] = mapped_column(Integer)
+    skipped_unknown_sku: Mapped[int] = mapped_column(Integer)
+    skipped_bad_date: Mapped[int] = mapped_column(Integer)
+    latest_order_date: Mapped[date | None] = mapped_column(Date)  # of its lines; None when it has none
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrderHistoryLine(Base):
+    """One ingested line of order history: what was ordered of an item on a day."""
+
+    __tablename__ = "mihwar_order_history_lines"
+    __table_args__ = (
+        Index("ix_mihwar_order_history_lines_item", "item_id", "order_date"),
+        Index("ix_mihwar_order_history_lines_import_batch_id", "import_batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("mihwar_inventory_items.id"))
+    import_batch_id: Mapped[str] = mapped_column(ForeignKey("mihwar_import_batches.id"))
+    order_date: Mapped[date] = mapped_column(Date)
+    ordered_qty: Mapped[float] = mapped_column(Double)
+    delivered_qty: Mapped[float] = mapped_column(Double)
+
+
+class Prediction(Base):
+    __tablename__ = "mihwar_predictions"
+    __table_args__ = (
+        Index("ix_mihwar_predictions_listing", "organization_id", "generated_at", "id"),
+        Index("ix_mihwar_predictions_by_item", "organization_id", "item_id", "generated_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pred"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("mihwar_inventory_items.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    predicted_qty: Mapped[float] = mapped_column(Double)
+    lower_bound: Mapped[float | None] = mapped_column(Double)
+    upper_bound: Mapped[float | None] = mapped_column(Double)
+    method: Mapped[str] = mapped_column(String(16))
+    horizon: Mapped[int] = mapped_column(Integer)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

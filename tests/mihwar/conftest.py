@@ -1,0 +1,102 @@
+"""Mihwar fixtures: organizations of their own for each test, with real API keys.
+
+Every test works in an organization it creates (so tests never see each other's rows),
+with a key created as `partner-gateway mihwar create-api-key` creates one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from core.config import Settings
+from core.database import Database
+from core.unit_of_work import UnitOfWork
+from handlers.mihwar.api import API
+from models.mihwar.keys import Tenants
+from models.mihwar.settings import MihwarSettings
+from models.mihwar.tables import ENTERPRISE
+
+BASE = "/mihwar/api/integrations/v1"
+INGEST = f"{BASE}/ingestion/order-lines"
+Headers = dict[str, str]
+
+
+def mihwar_of(settings: Settings) -> MihwarSettings:
+    return API.config(settings)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A test's own organization, and the headers of one of its API keys."""
+
+    id: str
+    slug: str
+    key_id: str
+    secret: str
+
+    @property
+    def headers(self) -> Headers:
+        return {"Authorization": f"Bearer {self.secret}"}
+
+
+@pytest.fixture(scope="session")
+def mihwar_db(database: Settings) -> Iterator[Database]:
+    db = Database(database.database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def unit(mihwar_db: Database, database: Settings) -> Iterator[UnitOfWork]:
+    """A unit of work for arranging or inspecting state directly; committed on success."""
+    with UnitOfWork(mihwar_db, database) as work:
+        yield work
+        work.commit()
+
+
+def create_tenant(db: Database, settings: Settings, plan: str = ENTERPRISE, api_access: bool = True) -> Tenant:
+    slug = f"test-{uuid.uuid4().hex[:12]}"
+    with UnitOfWork(db, settings) as work:
+        tenants = Tenants(work)
+        organization = tenants.create_organization(slug, f"Test {slug}", plan, api_access)
+        new = tenants.create_key(organization, "test key")
+        work.commit()
+        return Tenant(organization.id, slug, new.key.id, new.secret)
+
+
+@pytest.fixture
+def new_tenant(mihwar_db: Database, database: Settings) -> Callable[..., Tenant]:
+    """Makes an organization of the test's own, with an API key."""
+    return lambda **options: create_tenant(mihwar_db, database, **options)
+
+
+@pytest.fixture
+def tenant(new_tenant: Callable[..., Tenant]) -> Tenant:
+    return new_tenant()
+
+
+def line(sku: str = "COF-1KG", quantity: float = 12, day: str = "2026-03-15", **extra: Any) -> dict[str, Any]:
+    return {"sku": sku, "orderedQty": quantity, "orderDate": day, **extra}
+
+
+def ingest(client: TestClient, tenant: Tenant, lines: list[dict[str, Any]], key: str | None = None, **body: Any) -> Any:
+    headers = dict(tenant.headers)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post(INGEST, json={"lines": lines, **body}, headers=headers)
+
+
+def problem(response: Any) -> dict[str, Any]:
+    """The RFC 9457 body of an error, checked for the members every Mihwar error has."""
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == response.status_code
+    assert body["instance"] == response.url.path
+    return body
