@@ -3,7 +3,8 @@
 A body larger than its operation's limit answers 413 before it is read (by its
 Content-Length) or as soon as it grows past the limit (a chunked body). Media types are
 compared without regard to case, as RFC 9110 says. JSON is parsed strictly: valid UTF-8,
-no `NaN` or `Infinity`, no number too large for a float, no lone UTF-16 surrogate, nesting
+no `NaN` or `Infinity`, no number too large for a float, no lone UTF-16 surrogate, no NUL
+character (PostgreSQL's text cannot hold one), nesting
 no deeper than the parser allows; each of these answers 400, like a schema violation. A
 body of more than `OFFLOAD_BYTES` is parsed and validated in the handler pool, so a large
 one never stalls the event loop. A check an API names for an operation (`Api.body_checks`)
@@ -36,6 +37,7 @@ from core.validation import BODY_ROOT, SchemaValidator, form_value
 OFFLOAD_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 1000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_NUL_ESCAPE = re.compile(rb"\\u0000")
 _raw_body: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("raw_body", default=None)
 
 
@@ -105,7 +107,25 @@ def parse_json(raw: bytes) -> Any:
         raise invalid("Invalid JSON: a number has too many digits.") from None
     if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
         raise invalid("Invalid JSON: a string holds a lone UTF-16 surrogate.")
+    if _NUL_ESCAPE.search(raw) and _has_nul(value):
+        raise invalid("A string holds a NUL character (\\u0000), which no text column can store.")
     return value
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any string (key or value) holds U+0000; iterative, so depth costs no recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -259,6 +279,8 @@ class BodyReader:
         for name, texts in fields.items():
             if name not in properties:
                 errors[name] = ["Unknown form part."]
+            elif any("\x00" in text for text in texts):
+                errors[name] = ["Must not contain a NUL character."]
             elif _is_file(properties[name]):
                 errors[name] = ["Must be a file (a part with a filename)."]
             elif len(texts) > 1 and properties[name].get("type") != "array":

@@ -80,7 +80,11 @@ def fingerprint(body: bytes) -> str:
 
 @dataclass(frozen=True)
 class _Claim:
+    """A key this request holds: the record, and the lease it holds it by (its token: a
+    request that outlived its lease and was taken over no longer matches it)."""
+
     record_id: int
+    locked_until: datetime
 
 
 class IdempotencyKeys:
@@ -112,8 +116,19 @@ class IdempotencyKeys:
         return response
 
     def _claim(self, unit: UnitOfWork, scope: str, key: str, body_print: str) -> _Claim | Response:
-        """In a transaction of its own: take the key, or say why not (a replay, 409, 422)."""
+        """Take the key, or say why not (a replay, 409, 422); once more if the record it
+        collided with was gone before it could be read (released, or purged)."""
+        outcome = self._try_claim(unit, scope, key, body_print)
+        if outcome is None:
+            outcome = self._try_claim(unit, scope, key, body_print)
+        if outcome is None:
+            raise _busy()
+        return outcome
+
+    def _try_claim(self, unit: UnitOfWork, scope: str, key: str, body_print: str) -> _Claim | Response | None:
+        """In a transaction of its own: take the key, say why not, or None if its record vanished."""
         now = utcnow()
+        lease = now + self.lease
         with UnitOfWork(unit.database, unit.settings) as own:
             connection = own.connection
             table = _TABLE
@@ -124,15 +139,17 @@ class IdempotencyKeys:
                 scope=scope,
                 key=key,
                 fingerprint=body_print,
-                locked_until=now + self.lease,
+                locked_until=lease,
                 created_at=now,
                 expires_at=now + self.retention,
             )
             claimed = connection.execute(insert.on_conflict_do_nothing().returning(table.c.id)).scalar()
             if claimed is not None:
                 own.commit()
-                return _Claim(claimed)
-            record = connection.execute(select(table).where(mine)).one()
+                return _Claim(claimed, lease)
+            record = connection.execute(select(table).where(mine)).first()
+            if record is None:
+                return None
             if record.fingerprint != body_print:
                 raise Unprocessable("This Idempotency-Key was already used for a request with a different body.")
             if record.status is not None:
@@ -140,22 +157,17 @@ class IdempotencyKeys:
             locked_until = aware(record.locked_until) if record.locked_until else now
             if locked_until > now:
                 wait = max(1, math.ceil((locked_until - now).total_seconds()))
-                raise Conflict(
-                    "A request with this Idempotency-Key is still in progress.",
-                    headers={"Retry-After": str(min(wait, 5))},
-                )
+                raise _busy(min(wait, 5))
             # Its first request died before finishing: take the key over, if no one else just did.
             taken = connection.execute(
                 update(table)
                 .where(table.c.id == record.id, table.c.locked_until == record.locked_until)
-                .values(locked_until=now + self.lease)
+                .values(locked_until=lease)
             )
             if taken.rowcount != 1:
-                raise Conflict(
-                    "A request with this Idempotency-Key is still in progress.", headers={"Retry-After": "1"}
-                )
+                raise _busy()
             own.commit()
-            return _Claim(record.id)
+            return _Claim(record.id, lease)
 
     def _replay(self, record: Any) -> Response:
         headers = [(str(name), str(value)) for name, value in json.loads(record.headers or "[]")]
@@ -165,15 +177,16 @@ class IdempotencyKeys:
         return response
 
     def _complete(self, unit: UnitOfWork, claim: _Claim, response: Response) -> None:
-        """Record the answer with the request's own changes: both commit, or neither."""
+        """Record the answer with the request's own changes: both commit, or neither; and
+        neither if another request took the key over meanwhile (this one outlived its lease)."""
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.raw_headers
             if name.decode("latin-1").lower() not in self.not_replayed
         ]
-        unit.connection.execute(
+        recorded = unit.connection.execute(
             update(_TABLE)
-            .where(_TABLE.c.id == claim.record_id)
+            .where(_TABLE.c.id == claim.record_id, _TABLE.c.locked_until == claim.locked_until)
             .values(
                 locked_until=None,
                 status=response.status_code,
@@ -181,11 +194,16 @@ class IdempotencyKeys:
                 body=bytes(response.body),
             )
         )
+        if recorded.rowcount != 1:
+            raise _busy()
 
     def _release(self, unit: UnitOfWork, claim: _Claim) -> None:
-        """Forget the claim of a request that failed, so the key may be used again."""
+        """Forget the claim of a request that failed, so the key may be used again (unless
+        another request has taken it over meanwhile)."""
         with UnitOfWork(unit.database, unit.settings) as own:
-            own.connection.execute(delete(_TABLE).where(IdempotencyRecord.id == claim.record_id))
+            own.connection.execute(
+                delete(_TABLE).where(_TABLE.c.id == claim.record_id, _TABLE.c.locked_until == claim.locked_until)
+            )
             own.commit()
 
     @staticmethod
@@ -194,6 +212,12 @@ class IdempotencyKeys:
         result = unit.connection.execute(delete(_TABLE).where(IdempotencyRecord.expires_at <= utcnow()))
         removed: int = result.rowcount
         return removed
+
+
+def _busy(retry_after: int = 1) -> Conflict:
+    return Conflict(
+        "A request with this Idempotency-Key is still in progress.", headers={"Retry-After": str(retry_after)}
+    )
 
 
 def _insert(dialect: str) -> Any:

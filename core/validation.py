@@ -329,7 +329,11 @@ class ParameterValidator:
             for name in sorted({name for name, _ in pairs} - self.known_query):
                 errors[name] = ["Unknown query parameter."]
         for param, validator in self.parameters:
-            message = self._check(param, validator, _value(request, param["in"], param["name"]))
+            value = _value(request, param["in"], param["name"])
+            if isinstance(value, str) and "\x00" in value:
+                errors.setdefault(param["name"], []).append("Must not contain a NUL character.")
+                continue
+            message = self._check(param, validator, value)
             if message:
                 errors.setdefault(param["name"], []).append(message)
         if errors:

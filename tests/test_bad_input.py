@@ -154,6 +154,8 @@ MALFORMED_JSON = [
     pytest.param(b'{"s": "\\ud800"}', "lone UTF-16 surrogate", id="lone-surrogate"),
     pytest.param(b'{"\\udfff": 1}', "lone UTF-16 surrogate", id="lone-surrogate-key"),
     pytest.param(b'{"s": "\xff\xfe"}', "not valid UTF-8", id="invalid-utf-8"),
+    pytest.param(b'{"s": "a\\u0000b"}', "NUL character", id="nul-in-a-string"),
+    pytest.param(b'{"a\\u0000": 1}', "NUL character", id="nul-in-a-key"),
     pytest.param(b'{"s": ', "Invalid JSON", id="truncated"),
 ]
 

@@ -85,6 +85,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
         pytest.param(b"grant_type=x&other=1", 400, {"other": ["Unknown form part."]}, id="unknown"),
         pytest.param(b"count=1", 400, {"grant_type": ["This field is required."]}, id="missing"),
         pytest.param(b"a=&" * 1001, 400, {"$": ["The form has more than 1000 fields."]}, id="too-many-fields"),
+        pytest.param(b"grant_type=a%00b", 400, {"grant_type": ["Must not contain a NUL character."]}, id="nul"),
     ],
 )  # fmt: skip
 def test_a_urlencoded_form_is_read_strictly(tiny_client: TestClient, content: bytes, status: int, got: Any) -> None:
@@ -108,6 +109,13 @@ def test_a_text_field_sent_as_a_file_is_refused(tiny_client: TestClient) -> None
 
     assert response.status_code == 400
     assert response.json()["errors"]["note"] == ["Must be text, not a file."]
+
+
+def test_a_nul_character_in_a_parameter_is_refused(tiny_client: TestClient) -> None:
+    response = tiny_client.get("/tiny/slow?seconds=0%00")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"seconds": ["Must not contain a NUL character."]}
 
 
 @pytest.mark.parametrize("count", [101, 9_000])
