@@ -23,6 +23,7 @@ from core.outbox import Event
 from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
+from handlers.mihwar.auth_failures import AuthFailureLimit
 from handlers.mihwar.commands import commands
 from handlers.mihwar.errors import rejection, render_problem
 from models.mihwar.demo import DEMO_ORGANIZATIONS, demo_key_secret, load_demo_data
@@ -76,7 +77,8 @@ def rate_limit_key(scope: Scope) -> str | None:
 def middlewares(mounted: Mounted[MihwarSettings]) -> Sequence[Middleware]:
     """The per-key rate limit on everything under /api/integrations/v1, shared through Redis
     when `REDIS_URL` is set. One budget per key: the per-endpoint limit is the same number,
-    so it never binds first."""
+    so it never binds first. In front of it, the same number of failed authentications per
+    client address (handlers/mihwar/auth_failures.py), so made-up keys buy no budget."""
     mihwar, settings = mounted.config, mounted.settings
     limits = RateLimitSettings(
         per_user=mihwar.rate_limit,
@@ -89,14 +91,23 @@ def middlewares(mounted: Mounted[MihwarSettings]) -> Sequence[Middleware]:
         for template, item in mounted.document["paths"].items()
         if template.startswith(INTEGRATIONS + "/")
     }
+    prefix = mounted.api.prefix + INTEGRATIONS
+    failures = {
+        "prefix": prefix,
+        "rate": mihwar.rate_limit,
+        "storage_uri": limits.storage_uri,
+        "reject": rejection(mihwar.rate_limit, "failed authentications"),
+        "enabled": limits.enabled,
+        "namespace": f"{mounted.api.name}-auth-failures",
+    }
     options = {
-        "prefix": mounted.api.prefix + INTEGRATIONS,
+        "prefix": prefix,
         "paths": paths,
         "limiter": RateLimiter(limits, namespace=mounted.api.name),
         "identify": rate_limit_key,
         "reject": rejection(mihwar.rate_limit),
     }
-    return [(RateLimitMiddleware, options)]
+    return [(AuthFailureLimit, failures), (RateLimitMiddleware, options)]
 
 
 def body_limits(mihwar: MihwarSettings) -> Mapping[str, int]:

@@ -75,12 +75,15 @@ def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
     return problem_response(problem.status, body, headers)
 
 
-def rejection(rate: str) -> Callable[[Scope, Receive, Send, Quota], Awaitable[None]]:
-    """The rate limiter's 429, in this format, naming the limit (`rate`, such as "120/minute")."""
+Reject = Callable[[Scope, Receive, Send, Quota], Awaitable[None]]
+
+
+def rejection(rate: str, what: str = "requests") -> Reject:
+    """A rate limiter's 429, in this format, naming the limit (`rate`, such as "120/minute")."""
     amount, _, per = rate.partition("/")
+    detail = f"Rate limit of {amount.strip()} {what} per {per.strip() or 'window'} exceeded."
 
     async def reject(scope: Scope, receive: Receive, send: Send, quota: Quota) -> None:
-        detail = f"Rate limit of {amount.strip()} requests per {per.strip() or 'window'} exceeded."
         rendered = render_problem(Problem(429, detail), ConnexionRequest(scope, receive))
         response = Response(rendered.body, rendered.status_code, dict(rendered.headers or {}), rendered.mimetype)
         await response(scope, receive, send)

@@ -18,6 +18,7 @@ from models.mihwar.ingestion import Ingestion
 from models.mihwar.keys import KeyHolder
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255  # without the quotes the draft may put around it
 
 
 def ingest_order_lines(principal: KeyHolder, body: dict[str, Any]) -> Json | Response:
@@ -31,6 +32,7 @@ def ingest_order_lines(principal: KeyHolder, body: dict[str, Any]) -> Json | Res
     if header is None:
         return ingest()
     key = key_from_header(header)
-    if not key:
-        raise ValidationFailed("One or more parameters are invalid.", errors={HEADER: ["Must not be empty."]})
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        message = "Must not be empty." if not key else f"Must be at most {MAX_KEY_LENGTH} characters long."
+        raise ValidationFailed("One or more parameters are invalid.", errors={HEADER: [message]})
     return idempotency_keys().run(unit, principal.organization_id, key, raw_body(), ingest)

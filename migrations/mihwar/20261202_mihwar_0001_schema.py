@@ -2,7 +2,7 @@
 
 Revision ID: mihwar_0001
 Revises:
-Create Date: 2026-12-02 03:58:21.774732
+Create Date: 2026-12-02 04:17:45.864974
 """
 
 from collections.abc import Sequence
@@ -17,6 +17,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('mihwar_order_history_lines',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('organization_id', sa.String(length=32), nullable=False),
+    sa.Column('item_id', sa.String(length=32), nullable=False),
+    sa.Column('import_batch_id', sa.String(length=32), nullable=False),
+    sa.Column('order_date', sa.Date(), nullable=False),
+    sa.Column('ordered_qty', sa.Double(), nullable=False),
+    sa.Column('delivered_qty', sa.Double(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mihwar_order_history_lines'))
+    )
+    with op.batch_alter_table('mihwar_order_history_lines', schema=None) as batch_op:
+        batch_op.create_index('ix_mihwar_order_history_lines_item', ['item_id', 'order_date'], unique=False)
+
     op.create_table('mihwar_organizations',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('slug', sa.String(length=64), nullable=False),
@@ -82,6 +95,7 @@ def upgrade() -> None:
     sa.Column('skipped_unknown_sku', sa.Integer(), nullable=False),
     sa.Column('skipped_bad_date', sa.Integer(), nullable=False),
     sa.Column('latest_order_date', sa.Date(), nullable=True),
+    sa.Column('item_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['api_key_id'], ['mihwar_api_keys.id'], name=op.f('fk_mihwar_import_batches_api_key_id_mihwar_api_keys')),
     sa.ForeignKeyConstraint(['organization_id'], ['mihwar_organizations.id'], name=op.f('fk_mihwar_import_batches_organization_id_mihwar_organizations')),
@@ -130,23 +144,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_mihwar_purchase_orders_by_status', ['organization_id', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_mihwar_purchase_orders_listing', ['organization_id', 'created_at', 'id'], unique=False)
 
-    op.create_table('mihwar_order_history_lines',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('organization_id', sa.String(length=32), nullable=False),
-    sa.Column('item_id', sa.String(length=32), nullable=False),
-    sa.Column('import_batch_id', sa.String(length=32), nullable=False),
-    sa.Column('order_date', sa.Date(), nullable=False),
-    sa.Column('ordered_qty', sa.Double(), nullable=False),
-    sa.Column('delivered_qty', sa.Double(), nullable=False),
-    sa.ForeignKeyConstraint(['import_batch_id'], ['mihwar_import_batches.id'], name=op.f('fk_mihwar_order_history_lines_import_batch_id_mihwar_import_batches')),
-    sa.ForeignKeyConstraint(['item_id'], ['mihwar_inventory_items.id'], name=op.f('fk_mihwar_order_history_lines_item_id_mihwar_inventory_items')),
-    sa.ForeignKeyConstraint(['organization_id'], ['mihwar_organizations.id'], name=op.f('fk_mihwar_order_history_lines_organization_id_mihwar_organizations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_mihwar_order_history_lines'))
-    )
-    with op.batch_alter_table('mihwar_order_history_lines', schema=None) as batch_op:
-        batch_op.create_index('ix_mihwar_order_history_lines_import_batch_id', ['import_batch_id'], unique=False)
-        batch_op.create_index('ix_mihwar_order_history_lines_item', ['item_id', 'order_date'], unique=False)
-
     op.create_table('mihwar_purchase_order_lines',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('order_id', sa.String(length=32), nullable=False),
@@ -168,11 +165,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_mihwar_purchase_order_lines_order_id')
 
     op.drop_table('mihwar_purchase_order_lines')
-    with op.batch_alter_table('mihwar_order_history_lines', schema=None) as batch_op:
-        batch_op.drop_index('ix_mihwar_order_history_lines_item')
-        batch_op.drop_index('ix_mihwar_order_history_lines_import_batch_id')
-
-    op.drop_table('mihwar_order_history_lines')
     with op.batch_alter_table('mihwar_purchase_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_mihwar_purchase_orders_listing')
         batch_op.drop_index('ix_mihwar_purchase_orders_by_status')
@@ -200,3 +192,7 @@ def downgrade() -> None:
 
     op.drop_table('mihwar_api_keys')
     op.drop_table('mihwar_organizations')
+    with op.batch_alter_table('mihwar_order_history_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_mihwar_order_history_lines_item')
+
+    op.drop_table('mihwar_order_history_lines')

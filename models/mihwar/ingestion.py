@@ -9,7 +9,6 @@ each, under one import batch; the request's unit of work makes all of it, and th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,17 +25,22 @@ from models.mihwar.tables import ImportBatch
 API_NAME = "mihwar"
 IMPORT_COMPLETED = "import.completed"
 MAX_LINES = 5000  # per request, as the source document says
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+YEARS = range(1900, 2101)  # an order date outside them is a typing error, not history to forecast
 
 
 def read_order_date(text: Any) -> date | None:
     """The calendar day of `YYYY-MM-DD` or an ISO-8601 date-time (the day it names in its own
-    offset); None when it is neither."""
+    offset), from 1900 to 2100; None otherwise."""
+    day = _calendar_day(text)
+    return day if day is not None and day.year in YEARS else None
+
+
+def _calendar_day(text: Any) -> date | None:
     if not isinstance(text, str):
         return None
     text = text.strip()
     try:
-        if _DAY.fullmatch(text):
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":  # YYYY-MM-DD (ASCII digits only)
             return date.fromisoformat(text)
         if len(text) > 10 and text[10] in "Tt ":
             return datetime.fromisoformat(text).date()
@@ -77,8 +81,10 @@ class Ingestion:
         organization = holder.organization_id
         dated: list[tuple[Mapping[str, Any], date]] = []
         bad_dates = 0
+        days: dict[str, date | None] = {}  # an export has many lines per day: read each text once
         for line in body["lines"]:
-            day = read_order_date(line["orderDate"])
+            text = line["orderDate"]
+            day = days[text] if text in days else days.setdefault(text, read_order_date(text))
             if day is None:
                 bad_dates += 1
             else:
@@ -109,6 +115,7 @@ class Ingestion:
                 skipped_unknown_sku=len(dated) - len(kept),
                 skipped_bad_date=bad_dates,
                 latest_order_date=max((day for _, day in kept), default=None),
+                item_ids=sorted({item_ids[line["sku"]] for line, _ in kept}),
             )
         )
         chunks = self._insert(organization, batch.id, kept, item_ids)
@@ -136,14 +143,14 @@ class Ingestion:
         for start in range(0, len(lines), size):
             self.history.insert(
                 [
-                    {
-                        "organization_id": organization,
-                        "item_id": item_ids[line["sku"]],
-                        "import_batch_id": batch_id,
-                        "order_date": day,
-                        "ordered_qty": line["orderedQty"],
-                        "delivered_qty": line.get("deliveredQty", line["orderedQty"]),
-                    }
+                    (
+                        organization,
+                        item_ids[line["sku"]],
+                        batch_id,
+                        day,
+                        line["orderedQty"],
+                        line.get("deliveredQty", line["orderedQty"]),
+                    )
                     for line, day in lines[start : start + size]
                 ]
             )

@@ -98,7 +98,7 @@ class Tenants:
             raise Unauthorized("Unknown API key.")
         if key.revoked_at is not None:
             raise Unauthorized("This API key has been revoked.")
-        if not key.organization.api_access:
+        if not key.api_access:
             raise Forbidden("Integrations are not enabled for this organization.")
         now = utcnow()
         if key.last_used_at is None or now - aware(key.last_used_at) >= LAST_USED_RESOLUTION:

@@ -35,10 +35,10 @@ def instant(name: str, value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date-time, or one whose UTC falls outside years 1-9999
         message = "Must be an RFC 3339 date-time, such as 2026-03-01T00:00:00Z."
         raise ValidationFailed("One or more parameters are invalid.", errors={name: [message]}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _scope(*parts: Any) -> str:

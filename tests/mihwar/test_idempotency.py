@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from core.columns import utcnow
 from core.idempotency import IdempotencyKeys, IdempotencyRecord, fingerprint, key_from_header
+from core.problems import Conflict
 from core.unit_of_work import UnitOfWork
 from models.mihwar.tables import ImportBatch, InventoryItem, OrderHistoryLine
 from tests.mihwar.conftest import INGEST, Tenant, ingest, line, problem
@@ -204,3 +205,40 @@ def in_progress(
         )
     )
     unit.commit()
+
+
+def test_a_quoted_key_of_255_characters_is_taken(client: TestClient, stocked: Tenant) -> None:
+    key = "k" * 255
+
+    assert ingest(client, stocked, [line()], key=f'"{key}"').status_code == 201
+    assert ingest(client, stocked, [line()], key=key).status_code == 201  # the same key: a replay
+
+
+def test_a_bare_key_of_256_characters_answers_400(client: TestClient, stocked: Tenant) -> None:
+    response = ingest(client, stocked, [line()], key="k" * 256)
+
+    assert response.status_code == 400
+    assert problem(response)["errors"] == [
+        {"pointer": "Idempotency-Key", "detail": "Must be at most 255 characters long."}
+    ]
+
+
+def test_a_request_whose_key_was_taken_over_records_nothing(unit: UnitOfWork, stocked: Tenant) -> None:
+    """A request that outlived its lease, and whose key another request took over, neither
+    records its answer nor commits its work: it answers 409."""
+    keys = IdempotencyKeys("mihwar")
+
+    def slow_work() -> Any:
+        with UnitOfWork(unit.database, unit.settings) as other:
+            other.connection.execute(
+                update(IdempotencyRecord).where(IdempotencyRecord.key == "outlived").values(locked_until=utcnow())
+            )
+            other.commit()
+        return {"done": True}, 201, {"Content-Type": "application/json"}
+
+    with UnitOfWork(unit.database, unit.settings) as request, pytest.raises(Conflict):
+        keys.run(request, stocked.id, "outlived", b"{}", slow_work)
+
+    record = unit.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "outlived"))
+    assert record is not None
+    assert record.status is None  # still the other request's claim

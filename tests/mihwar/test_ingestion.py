@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -10,12 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from core.api import registered
+from core.config import Settings
 from core.outbox import OutboxEvent
 from core.unit_of_work import UnitOfWork
+from core.worker import Worker
 from models.mihwar.ingestion import read_order_date
 from models.mihwar.repositories import OrderHistory
 from models.mihwar.tables import ImportBatch, InventoryItem, OrderHistoryLine
-from tests.mihwar.conftest import INGEST, Tenant, ingest, line, problem
+from tests.mihwar.conftest import BASE, INGEST, Tenant, ingest, line, problem
 
 
 def seed_items(unit: UnitOfWork, tenant: Tenant, *skus: str) -> dict[str, str]:
@@ -317,3 +321,42 @@ def test_ingestion_is_refused_without_a_json_body(client: TestClient, tenant: Te
 
     assert response.status_code == 415
     assert problem(response)["title"] == "Unsupported Media Type"
+
+
+class TestLimits:
+    @pytest.mark.parametrize(
+        ("lines", "body", "pointer"),
+        [
+            ([line(sku="COF\u00001KG")], {}, ""),
+            ([line(itemName="Beans\u0000")], {}, ""),
+            ([line()], {"externalSourceId": "ERP\u0000"}, ""),
+            ([line(quantity=1e9 + 1)], {}, "/lines/0/orderedQty"),
+            ([line(deliveredQty=1e10)], {}, "/lines/0/deliveredQty"),
+        ],
+        ids=["nul-in-sku", "nul-in-name", "nul-in-source", "ordered-too-large", "delivered-too-large"],
+    )
+    def test_values_no_column_can_hold_answer_400(
+        self, client: TestClient, tenant: Tenant, lines: list[dict[str, Any]], body: dict[str, Any], pointer: str
+    ) -> None:
+        response = ingest(client, tenant, lines, **body)
+
+        assert response.status_code == 400, response.text
+        assert problem(response)["errors"][0]["pointer"] == pointer
+
+    @pytest.mark.parametrize("day", ["1899-12-31", "2101-01-01", "9999-12-31", "0001-01-01T00:00:00Z"])
+    def test_days_outside_1900_to_2100_are_unreadable(self, day: str) -> None:
+        assert read_order_date(day) is None
+
+    def test_the_largest_quantities_still_forecast(
+        self, client: TestClient, unit: UnitOfWork, tenant: Tenant, database: Settings
+    ) -> None:
+        days = [f"2026-0{month}-0{day}" for month in range(1, 10) for day in range(1, 10)]
+        response = ingest(client, tenant, [line("BIG", 1e9, day) for day in days] * 60, autoCreateItems=True)
+        assert response.status_code == 201
+        Worker(database, registered()).run(once=True)
+
+        listed = client.get(f"{BASE}/predictions", headers=tenant.headers).json()["data"]
+
+        assert listed
+        assert all(math.isfinite(row["predictedQty"]) for row in listed)
+        assert all(row["upperBound"] is None or math.isfinite(row["upperBound"]) for row in listed)

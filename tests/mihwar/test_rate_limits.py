@@ -111,3 +111,33 @@ def test_workers_share_the_budget_through_redis(
     assert second.get(ITEMS, headers=tenant.headers).status_code == 200
     assert second.get(ITEMS, headers=tenant.headers).status_code == 429
     assert first.get(ITEMS, headers=tenant.headers).status_code == 429
+
+
+def test_made_up_keys_buy_no_budget(limited: Callable[..., TestClient]) -> None:
+    """Each well-formed key has a budget of its own, so failures are counted by address too."""
+    client = limited("3/minute")
+
+    statuses = [
+        client.get(ITEMS, headers={"Authorization": f"Bearer rn_live_{str(index) * 43}"[:51]}).status_code
+        for index in range(5)
+    ]
+
+    assert statuses == [401, 401, 401, 429, 429]
+    refused = client.get(ITEMS, headers={"Authorization": "Bearer rn_live_" + "Z" * 43})
+    assert problem(refused)["detail"] == "Rate limit of 3 failed authentications per minute exceeded."
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_failures_of_one_address_leave_other_addresses_alone(tenant: Tenant, database: Settings) -> None:
+    mihwar = dataclasses.replace(mihwar_of(database), rate_limit="2/minute")
+    app = create_app(dataclasses.replace(database, rate_limits_enabled=True).with_api("mihwar", mihwar))
+    with (
+        app.test_client(client=("203.0.113.9", 50000)) as guesser,
+        app.test_client(client=("198.51.100.7", 50000)) as partner,
+    ):
+        statuses = [guesser.get(ITEMS, headers={"Authorization": "Bearer nonsense"}).status_code for _ in range(3)]
+
+        assert statuses == [401, 401, 429]
+        assert partner.get(ITEMS, headers=tenant.headers).status_code == 200
+        assert guesser.get(ITEMS, headers=tenant.headers).status_code == 429  # until the window ends

@@ -341,3 +341,23 @@ class TestCursors:
         self.assert_refused(client.get(ITEMS, params={"cursor": cursor, "search": "x"}, headers=tenant.headers))
         self.assert_refused(client.get(ORDERS, params={"cursor": cursor}, headers=tenant.headers))
         self.assert_refused(client.get(ITEMS, params={"cursor": cursor}, headers=new_tenant().headers))
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (ITEMS, {"search": "cof\u0000fee"}),
+        (ITEMS, {"updatedAfter": "0001-01-01T00:00:00+05:00"}),
+        (ITEMS, {"updatedAfter": "9999-12-31T23:59:59-05:00"}),
+        (ORDERS, {"createdAfter": "not a date"}),
+        (PREDICTIONS, {"itemId": "item\u0000"}),
+    ],
+    ids=["nul-in-search", "before-year-1", "after-year-9999", "not-a-date", "nul-in-id"],
+)
+def test_parameters_no_query_can_use_answer_400(
+    client: TestClient, tenant: Tenant, url: str, params: dict[str, str]
+) -> None:
+    response = client.get(url, params=params, headers=tenant.headers)
+
+    assert response.status_code == 400, response.text
+    assert problem(response)["errors"][0]["pointer"] == next(iter(params))
