@@ -6,10 +6,14 @@
 - `fastapi_app()`: a FastAPI app doing the project's real work on that path: it verifies
   the bearer token, checks the path parameter as the spec constrains it, reads the product
   from the same database and answers through a response model with the same fields.
+- `stock_mihwar_app()`: stock Connexion FlaskApp serving Mihwar's ingestion with the
+  project's own ingestion service behind it (the same work, inserts and event included),
+  the API key checked as the project checks it: the stock request path, doing real work.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of the endpoint and
 # dependencies defined inside `fastapi_app()` at runtime, and could not resolve them as strings.
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -152,4 +156,62 @@ def fastapi_app() -> fastapi.FastAPI:
             raise fastapi.HTTPException(404, f"Product {product_id} was not found.")
         return ProductDto.model_validate(row)
 
+    return app
+
+
+@functools.cache
+def _mihwar() -> tuple[Any, Any, Any]:
+    """The project's settings, database and Mihwar settings, from the environment."""
+    from core.api import configure, registered
+    from core.config import Settings
+    from core.database import Database
+    from handlers.mihwar.api import API
+
+    settings = configure(Settings.from_env(), registered())
+    return settings, Database(settings.database_url), API.config(settings)
+
+
+def mihwar_key_info(token: str) -> dict[str, Any] | None:
+    """Stock reference security for Mihwar: the API key checked as the project checks it."""
+    from core.problems import ApiProblem
+    from core.unit_of_work import UnitOfWork
+    from models.mihwar.keys import Tenants
+
+    settings, database, _ = _mihwar()
+    try:
+        with UnitOfWork(database, settings) as unit:
+            holder = Tenants(unit).authenticate(token)
+            unit.commit()
+    except ApiProblem:
+        return None
+    return {"sub": holder.organization_id, "key_id": holder.key_id}
+
+
+def stock_ingest(body: dict[str, Any], token_info: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The project's ingestion (its service, one transaction), behind the stock request path."""
+    from core.unit_of_work import UnitOfWork
+    from handlers.mihwar import dto
+    from models.mihwar.ingestion import Ingestion
+    from models.mihwar.keys import KeyHolder
+
+    settings, database, mihwar = _mihwar()
+    with UnitOfWork(database, settings) as unit:
+        result = Ingestion(unit, mihwar).ingest(KeyHolder(token_info["sub"], token_info["key_id"]), body)
+        unit.commit()
+    return dto.ingestion(result), 201, {"Content-Type": "application/json"}
+
+
+def stock_mihwar_app() -> connexion.FlaskApp:
+    import yaml
+
+    from core.api import only_operations
+
+    document = yaml.safe_load((ROOT / "specs" / "mihwar.yaml").read_text())
+    app = connexion.FlaskApp(__name__)
+    app.add_api(
+        only_operations(document, {"ingestOrderLines"}),
+        base_path="/mihwar",
+        resolver=Resolver(function_resolver=lambda _operation_id: stock_ingest),
+        strict_validation=True,
+    )
     return app
