@@ -138,7 +138,7 @@ def demo_credentials(mounted: Mounted[MihwarSettings]) -> dict[str, Any]:
         demo.slug: {
             "organization": demo.name,
             "plan": demo.plan,
-            "authorization": f"Bearer {demo_key_secret(mounted.config.demo_key_seed, demo.slug)}",
+            "authorization": f"Bearer {demo_key_secret(demo.slug)}",
         }
         for demo in DEMO_ORGANIZATIONS
     }
@@ -148,7 +148,7 @@ class DemoClient:
     """Calls every operation with the Enterprise demo organization's key."""
 
     def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
-        secret = demo_key_secret(mounted.config.demo_key_seed, DEMO_ORGANIZATIONS[0].slug)
+        secret = demo_key_secret(DEMO_ORGANIZATIONS[0].slug)
         self.headers = {"Authorization": f"Bearer {secret}"}
 
     def renew(self) -> None:

@@ -2,9 +2,10 @@
 purchase orders, and the predictions computed from that history.
 
 An Enterprise coffee roaster and a bakery on the standard plan, both with API access. Each
-has one demo API key whose secret is derived from this machine's development seed, so
-`make demo-credentials` can print it again without the secret ever being stored (only its
-hash is, as for every key). The history is generated with a fixed seed: steady daily
+has one demo API key, derived from its slug by a fixed rule so that `make demo-credentials`
+prints it on any machine sharing the database, while the database stores only its hash,
+as for every key. The demo keys are public, as the IDL demo passwords are: demo data is
+for trying the service, never for production. The history is generated with a fixed seed: steady daily
 demand with a weekly rhythm for the everyday items, rare orders for spare parts (which
 makes them intermittent, so forecast with Croston's method).
 """
@@ -105,9 +106,9 @@ DEMO_ORGANIZATIONS = (
 )
 
 
-def demo_key_secret(seed: str, slug: str) -> str:
-    """The demo API key of an organization: derived from this machine's seed, never stored."""
-    digest = hmac.new(seed.encode(), f"mihwar demo key {slug}".encode(), hashlib.sha256).digest()
+def demo_key_secret(slug: str) -> str:
+    """The (public) demo API key of a demo organization: derived from its slug, never stored."""
+    digest = hmac.new(b"mihwar demo key", slug.encode(), hashlib.sha256).digest()
     return KEY_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -130,7 +131,7 @@ def _load_organization(
     organization = Organization(slug=demo.slug, name=demo.name, plan=demo.plan, api_access=True)
     session.add(organization)
     session.flush()
-    secret = demo_key_secret(settings.demo_key_seed, demo.slug)
+    secret = demo_key_secret(demo.slug)
     key = ApiKey(
         organization_id=organization.id, name="Demo key", prefix=secret[:SHOWN_PREFIX], secret_hash=hash_of(secret)
     )

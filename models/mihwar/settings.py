@@ -17,8 +17,6 @@ class MihwarSettings:
     rate_limits_enabled: bool = True
     # Signs pagination cursors; every worker of a deployment must share it.
     cursor_secret: str = field(default="", repr=False)
-    # Derives the demo organizations' API keys (models/mihwar/demo.py), so they can be shown again.
-    demo_key_seed: str = field(default="", repr=False)
     chunk_size: int = 500  # rows per insert statement, as the source document says
     max_body_bytes: int = 10 * 1024 * 1024  # an ingestion body larger than this answers 413 unread
     forecast_horizon: int = 4  # periods predicted after an item's latest ordered period
@@ -34,6 +32,5 @@ class MihwarSettings:
             rate_limit=env.get("MIHWAR_RATE_LIMIT") or cls.rate_limit,
             rate_limits_enabled=not flag(env.get("MIHWAR_RATE_LIMITS_DISABLED")),
             cursor_secret=env.get("MIHWAR_CURSOR_SECRET") or dev_secret(instance_dir / "mihwar_cursor_secret"),
-            demo_key_seed=dev_secret(instance_dir / "mihwar_demo_key_seed"),
             forecast_horizon=int(env.get("MIHWAR_FORECAST_HORIZON") or cls.forecast_horizon),
         )
