@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, Table
 from core.api import Api, registered
 from core.database import NAMING_CONVENTION, Base
 
-SHARED_TABLES = ("core.outbox", "core.idempotency", "models.shared.tables")
+SHARED_TABLES = ("core.outbox", "core.idempotency", "core.webhooks.tables", "models.shared.tables")
 
 
 def _modules(apis: Sequence[Api[Any]] | None) -> list[str]:
