@@ -45,6 +45,7 @@ class OutboxEvent(Base):
     api: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(100))
     key: Mapped[str | None] = mapped_column(String(200))
+    tenant: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -63,6 +64,7 @@ class Event:
     key: str | None
     payload: Mapping[str, Any]
     occurred_at: datetime
+    tenant: str | None = None  # whose event it is, in an API with tenants (whose subscribers get it)
 
 
 EventHandler = Callable[[UnitOfWork, Event], None]
@@ -77,19 +79,28 @@ class Outbox:
         self.api = api
 
     def publish(
-        self, kind: str, payload: Mapping[str, Any], *, key: str | None = None, occurred_at: datetime | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        key: str | None = None,
+        tenant: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record an event, to be handled once (and only if) this unit of work commits.
 
-        `key` names what the event is about (an order, say), for consumers that keep order.
+        `key` names what the event is about (an order, say), for consumers that keep order;
+        `tenant` whose it is, in an API with tenants (its webhooks go to that tenant's
+        subscribers only).
         """
-        event = Event(str(uuid.uuid4()), self.api, kind, key, dict(payload), occurred_at or utcnow())
+        event = Event(str(uuid.uuid4()), self.api, kind, key, dict(payload), occurred_at or utcnow(), tenant)
         self.unit.session.add(
             OutboxEvent(
                 event_id=event.id,
                 api=event.api,
                 type=event.type,
                 key=event.key,
+                tenant=event.tenant,
                 payload=dict(event.payload),
                 occurred_at=event.occurred_at,
             )
@@ -128,7 +139,7 @@ def _dispatch(context: JobContext, handlers: Mapping[str, Mapping[str, EventHand
         row = unit.session.get(OutboxEvent, row_id)
         if row is None or row.dispatched_at is not None:
             return
-        event = Event(row.event_id, row.api, row.type, row.key, row.payload, aware(row.occurred_at))
+        event = Event(row.event_id, row.api, row.type, row.key, row.payload, aware(row.occurred_at), row.tenant)
         try:
             for handler in handlers_for(handlers, event.api, event.type):
                 handler(unit, event)

@@ -128,7 +128,9 @@ class Ingestion:
             skipped_bad_date=bad_dates,
             batched_inserts=chunks,
         )
-        Outbox(self.unit, API_NAME).publish(IMPORT_COMPLETED, completed_payload(result, batch), key=batch.id)
+        Outbox(self.unit, API_NAME).publish(
+            IMPORT_COMPLETED, completed_payload(result, batch), key=batch.id, tenant=organization
+        )
         return result
 
     def _insert(
