@@ -44,6 +44,8 @@ class Job:
     name: str
     run: Callable[[JobContext], int]
     interval: float = 2.0
+    # Called once when the worker stops, to finish what the job has in hand (sends in flight, say).
+    stop: Callable[[JobContext], None] | None = None
 
 
 def claim_due(

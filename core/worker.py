@@ -62,6 +62,12 @@ class Worker:
                     wait = min(due.values()) - time.monotonic()
                     self.stopping.wait(max(0.0, min(wait, self.poll)))
         finally:
+            for job in self.jobs:
+                if job.stop is not None:
+                    try:
+                        job.stop(self.context)
+                    except Exception:
+                        logger.exception("job %s did not stop cleanly", job.name)
             self.database.dispose()
 
     def _run(self, job: Job) -> int:

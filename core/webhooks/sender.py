@@ -84,7 +84,12 @@ class Sender:
         self._lock = threading.Lock()
 
     def job(self) -> Job:
-        return Job(f"{self.api}-webhook-delivery", self.run, interval=0.05)
+        """The worker's job; when the worker stops, what is in flight is finished and written."""
+        return Job(f"{self.api}-webhook-delivery", self.run, interval=0.05, stop=self.stop)
+
+    def stop(self, context: JobContext) -> None:
+        self.drain(context)
+        self.close()
 
     def run(self, context: JobContext) -> int:
         written = self._write_back(context)
@@ -99,7 +104,7 @@ class Sender:
                 pool.submit(self._attempt, item)
         return written + len(claimed)
 
-    def drain(self, context: JobContext, timeout: float = 60.0) -> None:
+    def drain(self, context: JobContext, timeout: float = 30.0) -> None:
         """Wait for every delivery in flight, and write their outcomes (tests, shutdown)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -176,10 +181,11 @@ class Sender:
             context = ssl.create_default_context()
             if self.settings.ca_file is not None:
                 context.load_verify_locations(cafile=str(self.settings.ca_file))
-            connect = self.settings.connect_timeout
+            connect = min(self.settings.connect_timeout, self.settings.total_timeout)
             self._client = httpx.Client(
                 verify=context,
-                timeout=httpx.Timeout(self.settings.total_timeout - connect, connect=connect),
+                # Connecting may take `connect`; the rest of the total is for the answer.
+                timeout=httpx.Timeout(max(self.settings.total_timeout - connect, 0.5), connect=connect),
                 limits=httpx.Limits(
                     max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
                 ),
