@@ -20,6 +20,7 @@ from core.api import configure, registered
 from core.cli import load_demo, migrate
 from core.config import Settings
 from core.factory import App, create_app
+from tests.webhook_receiver import Receiver, certificate_authority, serving
 
 
 def test_environment(instance: Path) -> dict[str, str]:
@@ -57,3 +58,16 @@ def client(app: App) -> Iterator[TestClient]:
 @pytest.fixture
 def spec_dir(settings: Settings) -> Path:
     return settings.spec_dir
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A throwaway certificate authority and a certificate for 127.0.0.1: (CA, certificate, key)."""
+    return certificate_authority(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def receiver(tls: tuple[Path, Path, Path]) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 over HTTPS, answering 200 unless told otherwise."""
+    with serving((tls[1], tls[2])) as running:
+        yield running

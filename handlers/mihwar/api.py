@@ -1,8 +1,8 @@
-"""Mihwar integrations as the core serves it: API-key security, the per-key rate limit, its
-error format (handlers/mihwar/errors.py), the prediction job, demo data and commands
-(handlers/mihwar/commands.py).
+"""Mihwar integrations as the core serves it: API-key and session security, the per-key rate
+limit, its error format (handlers/mihwar/errors.py), its jobs (predictions, webhook
+delivery, missed checklists), demo data and commands (handlers/mihwar/commands.py).
 
-The six `/api/integrations/v1` operations are served; the spec's webhook subscription and
+The `/api/integrations/v1` and `/api/settings/webhooks` operations are served; the spec's
 SCIM operations are not yet, so they are left out of routing until their handlers exist.
 """
 
@@ -23,14 +23,19 @@ from core.outbox import Event
 from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
+from core.webhooks import Sender, fan_out
 from handlers.mihwar.auth_failures import AuthFailureLimit
 from handlers.mihwar.commands import commands
 from handlers.mihwar.errors import rejection, render_problem
+from models.mihwar.accounts import COOKIE, Accounts, SignedIn
+from models.mihwar.checklists import missed_job
 from models.mihwar.demo import DEMO_ORGANIZATIONS, demo_key_secret, load_demo_data
-from models.mihwar.ingestion import API_NAME, IMPORT_COMPLETED, at_most_max_lines
+from models.mihwar.events import API_NAME, IMPORT_COMPLETED
+from models.mihwar.ingestion import at_most_max_lines
 from models.mihwar.keys import KeyHolder, Tenants, is_well_formed
 from models.mihwar.predictions import Forecaster
 from models.mihwar.settings import MihwarSettings
+from models.mihwar.webhooks import MihwarWebhooks
 
 INTEGRATIONS = "/api/integrations/v1"
 SERVED = frozenset(
@@ -41,8 +46,21 @@ SERVED = frozenset(
         "listIntegrationOrders",
         "getIntegrationOrder",
         "listIntegrationPredictions",
+        "createWebhookSubscription",
+        "listWebhookSubscriptions",
+        "deleteWebhookSubscription",
+        "listWebhookDeliveryAttempts",
     }
 )
+SESSION_OPERATIONS = frozenset(
+    {
+        "createWebhookSubscription",
+        "listWebhookSubscriptions",
+        "deleteWebhookSubscription",
+        "listWebhookDeliveryAttempts",
+    }
+)
+WEBHOOKS = MihwarWebhooks()
 PURGE_INTERVAL_SECONDS = 3600.0
 
 
@@ -60,8 +78,19 @@ class ApiKeyVerifier:
         return holder
 
 
+class SessionVerifier:
+    """The `mihwar_session` cookie of a signed-in user: one indexed read, in the handler pool."""
+
+    def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
+        self.mounted = mounted
+
+    def __call__(self, credential: str, request: ConnexionRequest) -> SignedIn:
+        with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
+            return Accounts(unit).authenticate(credential)
+
+
 def security(mounted: Mounted[MihwarSettings]) -> Mapping[str, Verifier]:
-    return {"integrationsApiKey": ApiKeyVerifier(mounted)}
+    return {"integrationsApiKey": ApiKeyVerifier(mounted), "sessionCookie": SessionVerifier(mounted)}
 
 
 def rate_limit_key(scope: Scope) -> str | None:
@@ -121,40 +150,61 @@ def recompute_predictions(unit: UnitOfWork, event: Event) -> None:
 
 
 def jobs(mounted: Mounted[MihwarSettings]) -> Sequence[Job]:
-    """The purge of idempotency keys past their 24 hours."""
+    """Webhook delivery, overdue checklists, and the purge of idempotency keys past their 24
+    hours and of expired sessions."""
 
     def purge(context: JobContext) -> int:
         with context.unit() as unit:
-            removed = IdempotencyKeys.purge(unit)
+            removed = IdempotencyKeys.purge(unit) + Accounts(unit).purge_expired()
             unit.commit()
         return removed
 
-    return [Job("mihwar-idempotency-purge", purge, interval=PURGE_INTERVAL_SECONDS)]
+    return [
+        Sender(WEBHOOKS, mounted.config.webhooks).job(),
+        missed_job(),
+        Job("mihwar-purge", purge, interval=PURGE_INTERVAL_SECONDS),
+    ]
+
+
+def admin_cookie(mounted: Mounted[MihwarSettings], email: str) -> str:
+    """A `Cookie` header value with a fresh session of the demo administrator `email`."""
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        accounts = Accounts(unit)
+        token = accounts.start_session(accounts.user(email))
+        unit.commit()
+    return f"{COOKIE}={token}"
 
 
 def demo_credentials(mounted: Mounted[MihwarSettings]) -> dict[str, Any]:
-    """The demo API key of each demo organization."""
+    """Each demo organization's API key, and a fresh browser session of its administrator."""
     return {
         demo.slug: {
             "organization": demo.name,
             "plan": demo.plan,
             "authorization": f"Bearer {demo_key_secret(demo.slug)}",
+            "admin": {"email": demo.admin_email, "cookie": admin_cookie(mounted, demo.admin_email)},
         }
         for demo in DEMO_ORGANIZATIONS
     }
 
 
 class DemoClient:
-    """Calls every operation with the Enterprise demo organization's key."""
+    """Calls the integrations operations with the Enterprise demo organization's key, and the
+    settings operations in a browser session of its administrator."""
 
     def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
-        secret = demo_key_secret(DEMO_ORGANIZATIONS[0].slug)
-        self.headers = {"Authorization": f"Bearer {secret}"}
+        self.mounted = mounted
+        self.headers = {"Authorization": f"Bearer {demo_key_secret(DEMO_ORGANIZATIONS[0].slug)}"}
+        self.cookie: str | None = None
 
     def renew(self) -> None:
-        """The key stays the same: a client's state is the organization's data."""
+        """A new session next time (the key stays the same: a client's state is the organization's data)."""
+        self.cookie = None
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
+        if operation_id in SESSION_OPERATIONS:
+            self.cookie = self.cookie or admin_cookie(self.mounted, DEMO_ORGANIZATIONS[0].admin_email)
+            return {"Cookie": self.cookie}
         return dict(self.headers)
 
 
@@ -170,7 +220,7 @@ API: Api[MihwarSettings] = Api(
     migrations=PROJECT_ROOT / "migrations" / "mihwar",
     middlewares=middlewares,
     jobs=jobs,
-    event_handlers={IMPORT_COMPLETED: recompute_predictions},
+    event_handlers={IMPORT_COMPLETED: recompute_predictions, "*": fan_out(lambda _unit: WEBHOOKS)},
     body_limits=body_limits,
     body_checks={"ingestOrderLines": at_most_max_lines},
     operations=SERVED,
@@ -179,6 +229,9 @@ API: Api[MihwarSettings] = Api(
         "listIntegrationInventoryItems": ["400"],
         "listIntegrationOrders": ["400"],
         "listIntegrationPredictions": ["400"],
+        # A URL the schema admits may not resolve, or not to a public address.
+        "createWebhookSubscription": ["400"],
+        "listWebhookDeliveryAttempts": ["400"],
     },
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,

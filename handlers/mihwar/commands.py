@@ -1,4 +1,5 @@
-"""`partner-gateway mihwar …`: organizations and their API keys.
+"""`partner-gateway mihwar …`: organizations and their API keys (and, from
+handlers/mihwar/drive.py, users, sessions and the changes that send webhook events).
 
 A new key's secret is printed once, on standard output, and never again: only its hash
 is kept. Everything else goes to standard error, so `$(partner-gateway mihwar
@@ -16,6 +17,7 @@ from core.api import Mounted
 from core.columns import aware
 from core.problems import ApiProblem
 from core.unit_of_work import UnitOfWork
+from handlers.mihwar.drive import add_commands
 from models.mihwar.keys import Tenants
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import PLANS
@@ -41,6 +43,7 @@ def commands(parser: argparse.ArgumentParser) -> None:
     list_keys = mihwar.add_parser("list-api-keys", help="list an organization's API keys (never their secrets)")
     list_keys.add_argument("--org", required=True, help="the organization's slug")
     list_keys.set_defaults(run=_list_keys)
+    add_commands(mihwar)
 
 
 def _create_organization(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:

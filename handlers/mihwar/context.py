@@ -8,7 +8,7 @@ from datetime import timedelta
 from core.cursors import CursorCodec
 from core.idempotency import IdempotencyKeys
 from core.unit_of_work import current_unit
-from models.mihwar.ingestion import API_NAME
+from models.mihwar.events import API_NAME
 from models.mihwar.settings import MihwarSettings
 
 

@@ -7,8 +7,10 @@ from typing import Any
 from marshmallow import fields
 
 from core.dto import Day, Dto, Money, Stamp
+from models.mihwar.events import EVENT_TYPES
 from models.mihwar.ingestion import IngestionResult
 from models.mihwar.listing import Page
+from models.mihwar.webhooks import NewSubscription
 
 
 class InventoryItemDto(Dto):
@@ -65,11 +67,38 @@ class PredictionDto(Dto):
     generatedAt = Stamp(attribute="generated_at")
 
 
+class WebhookSubscriptionDto(Dto):
+    id = fields.String()
+    url = fields.String()
+    events = fields.Method("listed_events")
+    active = fields.Boolean()
+    disabledReason = fields.String(attribute="disabled_reason", allow_none=True)
+    createdAt = Stamp(attribute="created_at")
+
+    def listed_events(self, subscription: Any) -> list[str]:
+        return list(subscription.events) if subscription.events is not None else list(EVENT_TYPES)
+
+
+class WebhookAttemptDto(Dto):
+    id = fields.Function(lambda attempt: str(attempt.id))
+    eventId = fields.String(attribute="event_id")
+    event = fields.String(attribute="event_type")
+    deliveryStatus = fields.String(attribute="delivery_status")
+    attemptedAt = Stamp(attribute="attempted_at")
+    url = fields.String()
+    statusCode = fields.Integer(attribute="status_code", allow_none=True)
+    latencyMs = fields.Integer(attribute="latency_ms")
+    error = fields.String(allow_none=True)
+    responseExcerpt = fields.String(attribute="response_excerpt", allow_none=True)
+
+
 inventory_item = InventoryItemDto()
 inventory_items = InventoryItemDto(many=True)
 purchase_order = PurchaseOrderDto()
 purchase_orders = PurchaseOrderDto(many=True)
 predictions = PredictionDto(many=True)
+subscriptions = WebhookSubscriptionDto(many=True)
+attempts = WebhookAttemptDto(many=True)
 
 
 def page(dto: Dto, found: Page[Any]) -> dict[str, Any]:
@@ -89,3 +118,9 @@ def ingestion(result: IngestionResult) -> dict[str, Any]:
             "batchedInserts": result.batched_inserts,
         }
     }
+
+
+def new_subscription(created: NewSubscription) -> dict[str, Any]:
+    """A subscription just created: the listed members, less the reason, and its secret (shown once)."""
+    shown = WebhookSubscriptionDto(exclude=("disabledReason",)).dump(created.subscription)
+    return {**shown, "secret": created.secret}

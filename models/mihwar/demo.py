@@ -28,8 +28,11 @@ from models.mihwar.keys import KEY_PREFIX, SHOWN_PREFIX, KeyHolder, hash_of
 from models.mihwar.predictions import Forecaster
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import (
+    ADMIN,
     ENTERPRISE,
+    MEMBER,
     ApiKey,
+    AppUser,
     InventoryItem,
     Organization,
     PurchaseOrder,
@@ -56,6 +59,7 @@ class DemoOrganization:
     slug: str
     name: str
     plan: str
+    admin_email: str
     currency: str
     suppliers: tuple[str, ...]
     items: tuple[DemoItem, ...]
@@ -66,6 +70,7 @@ DEMO_ORGANIZATIONS = (
         "acme-coffee",
         "Acme Coffee Roasters",
         ENTERPRISE,
+        "admin@acme-coffee.example",
         "SAR",
         ("Bean Traders Ltd", "Gulf Dairy Co.", "PackRight Supplies"),
         (
@@ -90,6 +95,7 @@ DEMO_ORGANIZATIONS = (
         "corner-bakery",
         "Corner Bakery",
         "STANDARD",
+        "admin@corner-bakery.example",
         "SAR",
         ("Mill & Co.", "Gulf Dairy Co."),
         (
@@ -132,6 +138,9 @@ def _load_organization(
     session.add(organization)
     session.flush()
     secret = demo_key_secret(demo.slug)
+    session.add(AppUser(organization_id=organization.id, email=demo.admin_email, name=f"{demo.name} admin", role=ADMIN))
+    staff = demo.admin_email.replace("admin@", "staff@")
+    session.add(AppUser(organization_id=organization.id, email=staff, name=f"{demo.name} staff", role=MEMBER))
     key = ApiKey(
         organization_id=organization.id, name="Demo key", prefix=secret[:SHOWN_PREFIX], secret_hash=hash_of(secret)
     )

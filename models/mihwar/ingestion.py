@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from core.outbox import Outbox
 from core.problems import PayloadTooLarge
 from core.unit_of_work import UnitOfWork
+from models.mihwar.events import IMPORT_COMPLETED, publish
 from models.mihwar.keys import KeyHolder
 from models.mihwar.repositories import InventoryItems, OrderHistory
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import ImportBatch
 
-API_NAME = "mihwar"
-IMPORT_COMPLETED = "import.completed"
 MAX_LINES = 5000  # per request, as the source document says
 YEARS = range(1900, 2101)  # an order date outside them is a typing error, not history to forecast
 
@@ -128,8 +126,8 @@ class Ingestion:
             skipped_bad_date=bad_dates,
             batched_inserts=chunks,
         )
-        Outbox(self.unit, API_NAME).publish(
-            IMPORT_COMPLETED, completed_payload(result, batch), key=batch.id, tenant=organization
+        publish(
+            self.unit, IMPORT_COMPLETED, completed_payload(result, batch), organization_id=organization, key=batch.id
         )
         return result
 

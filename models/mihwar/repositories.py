@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.columns import utcnow
 from core.cursors import after
 from core.repository import Repository
+from core.webhooks.tables import WebhookAttempt, WebhookDelivery
 from models.mihwar.tables import (
     ApiKey,
     ImportBatch,
@@ -28,6 +29,7 @@ from models.mihwar.tables import (
     PurchaseOrder,
     PurchaseOrderLine,
     Supplier,
+    WebhookSubscription,
     new_id,
 )
 
@@ -295,3 +297,74 @@ class OrderHistory(Repository):
         return self.connection.scalar(
             select(func.max(ImportBatch.latest_order_date)).where(ImportBatch.organization_id == organization_id)
         )
+
+
+_SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+
+
+class Subscriptions(Repository):
+    def add(self, subscription: WebhookSubscription) -> WebhookSubscription:
+        self.session.add(subscription)
+        self.session.flush()
+        return subscription
+
+    def of(self, organization_id: str) -> Sequence[WebhookSubscription]:
+        return self.session.scalars(
+            select(WebhookSubscription)
+            .where(WebhookSubscription.organization_id == organization_id)
+            .order_by(WebhookSubscription.created_at.desc(), WebhookSubscription.id.desc())
+        ).all()
+
+    def get(self, organization_id: str, subscription_id: str) -> WebhookSubscription | None:
+        return self.session.scalar(
+            select(WebhookSubscription).where(
+                WebhookSubscription.organization_id == organization_id, WebhookSubscription.id == subscription_id
+            )
+        )
+
+    def remove(self, subscription: WebhookSubscription) -> None:
+        self.session.delete(subscription)
+        self.session.flush()
+
+    def active_for(self, organization_id: str) -> Sequence[Any]:
+        """The organization's active subscriptions: where its events go."""
+        return self.connection.execute(
+            select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.url, _SUBSCRIPTIONS.c.secret, _SUBSCRIPTIONS.c.events).where(
+                _SUBSCRIPTIONS.c.organization_id == organization_id, _SUBSCRIPTIONS.c.active.is_(True)
+            )
+        ).all()
+
+    def active(self, subscription_id: str) -> Any:
+        return self.connection.execute(
+            select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.url, _SUBSCRIPTIONS.c.secret).where(
+                _SUBSCRIPTIONS.c.id == subscription_id, _SUBSCRIPTIONS.c.active.is_(True)
+            )
+        ).first()
+
+    def disable(self, subscription_id: str, reason: str) -> None:
+        self.connection.execute(
+            update(_SUBSCRIPTIONS)
+            .where(_SUBSCRIPTIONS.c.id == subscription_id)
+            .values(active=False, disabled_reason=reason)
+        )
+
+    def attempts(self, subscription_id: str, key: Sequence[Any] | None, limit: int) -> Sequence[Any]:
+        """A subscription's delivery attempts, newest first, after `key` (attempted_at, id)."""
+        order = (_ATTEMPTS.c.attempted_at, _ATTEMPTS.c.id)
+        conditions = [_DELIVERIES.c.api == "mihwar", _DELIVERIES.c.subscription_id == subscription_id]
+        if key is not None:
+            conditions.append(after(order, key, descending=True))
+        return self.connection.execute(
+            select(
+                *_ATTEMPTS.c,
+                _DELIVERIES.c.event_id,
+                _DELIVERIES.c.event_type,
+                _DELIVERIES.c.status.label("delivery_status"),
+            )
+            .select_from(_ATTEMPTS.join(_DELIVERIES, _DELIVERIES.c.id == _ATTEMPTS.c.delivery_id))
+            .where(*conditions)
+            .order_by(*(column.desc() for column in order))
+            .limit(limit + 1)
+        ).all()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import dev_secret, flag
+from core.webhooks import WebhookSettings
 
 MAX_HORIZON = 52  # the spec's maximum of a prediction's `horizon`
 
@@ -21,6 +22,7 @@ class MihwarSettings:
     max_body_bytes: int = 10 * 1024 * 1024  # an ingestion body larger than this answers 413 unread
     forecast_horizon: int = 4  # periods predicted after an item's latest ordered period
     idempotency_hours: int = 24
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def __post_init__(self) -> None:
         if not 1 <= self.forecast_horizon <= MAX_HORIZON:
@@ -33,4 +35,5 @@ class MihwarSettings:
             rate_limits_enabled=not flag(env.get("MIHWAR_RATE_LIMITS_DISABLED")),
             cursor_secret=env.get("MIHWAR_CURSOR_SECRET") or dev_secret(instance_dir / "mihwar_cursor_secret"),
             forecast_horizon=int(env.get("MIHWAR_FORECAST_HORIZON") or cls.forecast_horizon),
+            webhooks=WebhookSettings.from_env(env),
         )

@@ -174,3 +174,78 @@ class Prediction(Base):
     method: Mapped[str] = mapped_column(String(16))
     horizon: Mapped[int] = mapped_column(Integer)
     generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+ADMIN, MEMBER = "ADMIN", "MEMBER"
+ROLES = (ADMIN, MEMBER)
+
+
+class AppUser(Base):
+    """A person of an organization, who uses the web app (and, as an administrator, its settings)."""
+
+    __tablename__ = "mihwar_users"
+    __table_args__ = (Index("ix_mihwar_users_organization_id", "organization_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("user"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the `mihwar_session` cookie's token, kept only as a hash."""
+
+    __tablename__ = "mihwar_sessions"
+    __table_args__ = (Index("ix_mihwar_sessions_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("sess"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("mihwar_users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookSubscription(Base):
+    """Where an organization's events are POSTed; `events` None means every event type."""
+
+    __tablename__ = "mihwar_webhook_subscriptions"
+    __table_args__ = (Index("ix_mihwar_webhook_subscriptions_organization_id", "organization_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("hook"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[str] | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChecklistTemplate(Base):
+    __tablename__ = "mihwar_checklist_templates"
+    __table_args__ = (Index("ix_mihwar_checklist_templates_organization_id", "organization_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("tpl"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    title: Mapped[str] = mapped_column(String(200))
+
+
+OPEN, COMPLETED, MISSED = "OPEN", "COMPLETED", "MISSED"
+
+
+class ChecklistInstance(Base):
+    """One run of a checklist: open until completed, or missed once its due time passes."""
+
+    __tablename__ = "mihwar_checklist_instances"
+    __table_args__ = (Index("ix_mihwar_checklist_instances_overdue", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("inst"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    template_id: Mapped[str] = mapped_column(ForeignKey("mihwar_checklist_templates.id"))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("mihwar_users.id"))

@@ -38,7 +38,7 @@ from core.webhooks import (
 )
 from core.webhooks.registry import Message
 from core.webhooks.signing import standard_webhooks
-from tests.webhook_receiver import Receiver, certificate_authority, serving
+from tests.webhook_receiver import Receiver
 
 LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
 
@@ -76,17 +76,6 @@ class Registry:
             **standard_webhooks(message.event_id, message.sent_at, body, target.secret),
         }
         return WebhookRequest(body, headers)
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    return certificate_authority(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def receiver(tls: tuple[Path, Path, Path]) -> Iterator[Receiver]:
-    with serving((tls[1], tls[2])) as running:
-        yield running
 
 
 @pytest.fixture
