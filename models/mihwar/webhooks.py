@@ -123,7 +123,7 @@ class MihwarWebhooks:
         }
         body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
         headers = {
-            "AppUser-Agent": USER_AGENT,
+            "User-Agent": USER_AGENT,
             "X-Mihwar-Event": message.event_type,
             "X-Mihwar-Signature": "sha256=" + hmac_sha256_hex(target.secret, body),
             **standard_webhooks(message.event_id, message.sent_at, body, target.secret),

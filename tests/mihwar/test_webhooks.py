@@ -252,6 +252,7 @@ class TestDelivery:
         expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
         assert request.headers["x-mihwar-signature"] == f"sha256={expected}"
         assert request.headers["x-mihwar-event"] == "inventory.stockout"
+        assert request.headers["user-agent"] == "Mihwar-Webhooks/1.0"
         signed = f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode() + request.body
         key = base64.b64decode(secret.removeprefix("whsec_"))
         digest = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
