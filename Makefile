@@ -62,7 +62,7 @@ lint-specs: install ## Validate every spec (openapi-spec-validator) and lint it 
 sdks: install ## Generate and import a Python client for every spec into build/sdks/
 	BIN=$(BIN) scripts/generate-sdks
 
-bench: install ## Compare the request path with stock Connexion, bare Flask and FastAPI, beside IDL logins, and Mihwar on PostgreSQL (one worker each)
+bench: install ## Compare the request path with stock Connexion, bare Flask and FastAPI, beside IDL logins; webhook deliveries/s and Mihwar on PostgreSQL
 	$(BIN)/python scripts/bench
 
 format: install ## Apply ruff's fixes and formatting

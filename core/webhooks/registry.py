@@ -47,7 +47,8 @@ class Registry(Protocol):
     api: str
 
     def targets(self, unit: UnitOfWork, event: Event) -> Sequence[Target]:
-        """The subscriptions `event` goes to (when the outbox relay hands it over)."""
+        """The subscriptions `event` goes to (when the outbox relay hands it over). They may
+        depend on the event's tenant and type only: in a batch, they are asked once for each."""
 
     def target(self, unit: UnitOfWork, subscription_id: str) -> Target | None:
         """Where a subscription points now; None once it is deleted or disabled."""

@@ -1,14 +1,22 @@
 """The delivery job: due deliveries claimed in batches, sent concurrently, written back in batches.
 
-A pipeline rather than rounds, so a slow receiver holds one thread, never the others: each
-run of the job first writes back what finished since the last run, then claims as many
-due deliveries as there are free threads and hands them to the pool, and returns at once.
-The worker runs it again right away while it finds work. Claims lease the rows for as long
-as an attempt can take and a margin, so a worker that dies (even by SIGKILL) leaves its
-deliveries to be taken again once the lease runs out: delivery is at least once, and a
-repeat carries the same event id.
+A pipeline rather than rounds, so a slow receiver holds its own threads, never the others.
+Each run of the job writes back what finished since the last run, claims due deliveries,
+and returns at once; the worker runs it again right away while it finds work. What is
+claimed waits in a queue per subscription, and up to `per_subscription` threads ("lanes")
+send from each queue, one delivery after another over kept-alive connections. So a
+receiver that answers slowly (or not at all, until the timeout) ties up its own lanes
+only, no receiver gets more requests at once from one worker than it has lanes, and the
+threads never wait for the next claim. Fewer threads busy at once is also faster: Python
+threads doing TLS contend for one lock.
 
-Each thread resolves and checks the URL (webhooks/addresses.py), connects to the checked
+A subscription holds at most `QUEUED_PER_LANE` deliveries per lane in one process, and
+claims lease their rows for as long as that many attempts can take, and a margin. A
+worker that dies (even by SIGKILL) leaves its deliveries to be taken again once the lease
+runs out: delivery is at least once, and a repeat carries the same event id. A worker
+that is stopped gives back what it had not started at once.
+
+Each attempt resolves and checks the URL (webhooks/addresses.py), connects to the checked
 address with the name kept for `Host` and TLS, POSTs the body the API wrote and signed,
 never follows a redirect, and keeps only an excerpt of the answer. One HTTP client per
 process keeps connections alive between deliveries to the same receiver.
@@ -21,6 +29,7 @@ import queue
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from core.columns import aware, utcnow
 from core.jobs import Job, JobContext, claim_due
@@ -44,6 +53,7 @@ logger = logging.getLogger(__name__)
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
 GONE = 410
+QUEUED_PER_LANE = 4  # deliveries a subscription holds per lane in one process, sending one included
 
 
 @dataclass(frozen=True)
@@ -75,64 +85,92 @@ class Sender:
         self.registry = registry
         self.api = registry.api
         self.settings = settings
-        # Long enough for an attempt that takes its whole time, and for the write-back after it.
-        self.lease = timedelta(seconds=settings.connect_timeout + settings.total_timeout + 30)
+        self.depth = settings.per_subscription * QUEUED_PER_LANE
+        # Long enough for the last of a subscription's queue to be sent, and written back.
+        attempt = settings.connect_timeout + settings.total_timeout
+        self.lease = timedelta(seconds=QUEUED_PER_LANE * attempt + 30)
         self._pool: ThreadPoolExecutor | None = None
-        self._client: httpx.Client | None = None
+        self._clients: list[httpx.Client] = []  # one per sending thread (see _http)
+        self._local = threading.local()
         self._results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
-        self._in_flight = 0
         self._lock = threading.Lock()
+        self._queued: dict[str, deque[_Claimed]] = {}  # by subscription
+        self._lanes: dict[str, int] = {}  # threads sending, by subscription
+        self._held = 0  # claimed and not yet sent to the end, in all
+        self._stopping = False
 
     def job(self) -> Job:
         """The worker's job; when the worker stops, what is in flight is finished and written."""
         return Job(f"{self.api}-webhook-delivery", self.run, interval=0.05, stop=self.stop)
 
-    def stop(self, context: JobContext) -> None:
-        self.drain(context)
-        self.close()
-
     def run(self, context: JobContext) -> int:
         written = self._write_back(context)
         with self._lock:
-            free = self.settings.concurrency - self._in_flight
-        claimed = self._claim(context, min(free, self.settings.batch)) if free > 0 else []
+            held = {
+                subscription: len(waiting) + self._lanes.get(subscription, 0)
+                for subscription, waiting in self._queued.items()
+            }
+            room = self.settings.concurrency * QUEUED_PER_LANE - self._held
+        claimed = self._claim(context, min(room, self.settings.batch), held) if room > 0 else []
         if claimed:
             with self._lock:
-                self._in_flight += len(claimed)
-            pool = self._thread_pool()
-            for item in claimed:
-                pool.submit(self._attempt, item)
+                self._held += len(claimed)
+                for item in claimed:
+                    self._queued.setdefault(item.target.subscription_id, deque()).append(item)
+        self._open_lanes()
         return written + len(claimed)
 
     def drain(self, context: JobContext, timeout: float = 30.0) -> None:
-        """Wait for every delivery in flight, and write their outcomes (tests, shutdown)."""
+        """Wait until everything claimed is sent, and write the outcomes (tests, shutdown)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self._open_lanes()
             with self._lock:
-                busy = self._in_flight
-            if not busy and self._results.empty():
+                held = self._held
+            if not held and self._results.empty():
                 return
             self._write_back(context)
             time.sleep(0.01)
+
+    def stop(self, context: JobContext) -> None:
+        """Give back what was claimed and not started, let what is being sent finish, write it all."""
+        with self._lock:
+            self._stopping = True
+            unsent = [item.delivery_id for waiting in self._queued.values() for item in waiting]
+            self._held -= len(unsent)
+            self._queued.clear()
+        if unsent:
+            with context.unit() as unit:
+                unit.connection.execute(
+                    update(_DELIVERIES).where(_DELIVERIES.c.id.in_(unsent)).values(next_attempt_at=utcnow())
+                )
+                unit.commit()
+        self.drain(context)
+        self.close()
 
     def close(self) -> None:
         """Stop the threads and close the kept-alive connections (what is in flight finishes)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
 
     # Claiming ------------------------------------------------------------------------------
 
-    def _claim(self, context: JobContext, limit: int) -> list[_Claimed]:
+    def _claim(self, context: JobContext, limit: int, held: dict[str, int]) -> list[_Claimed]:
+        pending = [WebhookDelivery.api == self.api, WebhookDelivery.status == PENDING]
+        chosen = self._choose(context, pending, limit, held)
+        if not chosen:
+            return []
         with context.unit() as unit:
             ids = claim_due(
                 unit,
                 WebhookDelivery,
                 due=WebhookDelivery.next_attempt_at,
-                where=[WebhookDelivery.api == self.api, WebhookDelivery.status == PENDING],
+                where=[*pending, WebhookDelivery.id.in_(chosen)],
                 limit=limit,
                 lease=self.lease,
             )
@@ -164,6 +202,33 @@ class Sender:
             unit.commit()
         return claimed
 
+    def _choose(self, context: JobContext, pending: list[Any], limit: int, held: dict[str, int]) -> list[int]:
+        """The due deliveries to claim, oldest first, leaving out those over a subscription's
+        share; read without locks (the claim then locks them, skipping any taken meanwhile)."""
+        full = [subscription for subscription, count in held.items() if count >= self.depth]
+        now = utcnow()
+        query = (
+            select(_DELIVERIES.c.id, _DELIVERIES.c.subscription_id)
+            .where(
+                *pending,
+                or_(_DELIVERIES.c.next_attempt_at.is_(None), _DELIVERIES.c.next_attempt_at <= now),
+                _DELIVERIES.c.subscription_id.not_in(full),
+            )
+            .order_by(_DELIVERIES.c.id)
+            .limit(limit * 2)
+        )
+        with context.unit() as unit:
+            candidates = unit.connection.execute(query).all()
+            unit.commit()
+        chosen, taken = [], dict(held)
+        for row_id, subscription in candidates:
+            if taken.get(subscription, 0) < self.depth:
+                taken[subscription] = taken.get(subscription, 0) + 1
+                chosen.append(row_id)
+                if len(chosen) == limit:
+                    break
+        return chosen
+
     # Sending -------------------------------------------------------------------------------
 
     def _thread_pool(self) -> ThreadPoolExecutor:
@@ -172,29 +237,67 @@ class Sender:
         return self._pool
 
     def _http(self) -> httpx.Client:
-        """The process's one client (made once, under the lock: the threads ask at once)."""
-        with self._lock:
-            return self._client or self._new_client()
+        """This thread's HTTP client. One per thread, not one shared: a shared client's pool
+        lock is what the threads would queue on; each thread keeps its own connections alive."""
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._new_client()
+            with self._lock:
+                self._clients.append(client)
+        return client
 
     def _new_client(self) -> httpx.Client:
-        if self._client is None:
-            context = ssl.create_default_context()
-            if self.settings.ca_file is not None:
-                context.load_verify_locations(cafile=str(self.settings.ca_file))
-            connect = min(self.settings.connect_timeout, self.settings.total_timeout)
-            self._client = httpx.Client(
-                verify=context,
-                # Connecting may take `connect`; the rest of the total is for the answer.
-                timeout=httpx.Timeout(max(self.settings.total_timeout - connect, 0.5), connect=connect),
-                limits=httpx.Limits(
-                    max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-                ),
-                follow_redirects=False,
-                trust_env=False,
-            )
-        return self._client
+        context = ssl.create_default_context()
+        if self.settings.ca_file is not None:
+            context.load_verify_locations(cafile=str(self.settings.ca_file))
+        connect = min(self.settings.connect_timeout, self.settings.total_timeout)
+        return httpx.Client(
+            verify=context,
+            # Connecting may take `connect`; the rest of the total is for the answer.
+            timeout=httpx.Timeout(max(self.settings.total_timeout - connect, 0.5), connect=connect),
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+            follow_redirects=False,
+            trust_env=False,
+        )
 
-    def _attempt(self, item: _Claimed) -> None:
+    def _open_lanes(self) -> None:
+        """Start a lane for each subscription with deliveries waiting and lanes to spare."""
+        starts = []
+        with self._lock:
+            if self._stopping:
+                return
+            lanes = sum(self._lanes.values())
+            for subscription, waiting in self._queued.items():
+                sending = self._lanes.get(subscription, 0)
+                more = min(self.settings.per_subscription - sending, len(waiting), self.settings.concurrency - lanes)
+                if more > 0:
+                    self._lanes[subscription] = sending + more
+                    lanes += more
+                    starts.extend([subscription] * more)
+        if not starts:
+            return
+        pool = self._thread_pool()
+        for subscription in starts:
+            pool.submit(self._lane, subscription)
+
+    def _lane(self, subscription: str) -> None:
+        """Send the subscription's waiting deliveries one after another, until none is left."""
+        while True:
+            with self._lock:
+                waiting = self._queued.get(subscription)
+                if self._stopping or not waiting:
+                    self._lanes[subscription] -= 1
+                    if not self._lanes[subscription]:
+                        del self._lanes[subscription]
+                        if not waiting:
+                            self._queued.pop(subscription, None)
+                    return
+                item = waiting.popleft()
+            self._results.put(self._attempt(item))
+            with self._lock:
+                self._held -= 1
+
+    def _attempt(self, item: _Claimed) -> _Outcome:
         started, attempted_at = time.perf_counter(), utcnow()
         status: int | None = None
         error: str | None = None
@@ -228,9 +331,7 @@ class Sender:
             logger.exception("webhook delivery %s failed unexpectedly", item.delivery_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency = round((time.perf_counter() - started) * 1000)
-        self._results.put(_Outcome(item, attempted_at, status, latency, error, excerpt))
-        with self._lock:
-            self._in_flight -= 1
+        return _Outcome(item, attempted_at, status, latency, error, excerpt)
 
     # Writing back --------------------------------------------------------------------------
 

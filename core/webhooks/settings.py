@@ -24,6 +24,9 @@ class WebhookSettings:
     schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     jitter: float = 0.1  # each wait is stretched or shrunk by up to this share, at random
     concurrency: int = 64  # deliveries in flight per worker process (per API that sends webhooks)
+    # Of those, to one subscription at most: a slow receiver holds no more threads than this,
+    # and no receiver gets more requests at once from one worker.
+    per_subscription: int = 16
     batch: int = 200  # deliveries claimed at most at once
     excerpt_bytes: int = 1024  # of each answer, kept in the attempt log
     # Addresses a URL may resolve to although they are not public, and over plain http:
@@ -39,6 +42,7 @@ class WebhookSettings:
             total_timeout=float(env.get("WEBHOOK_TIMEOUT") or cls.total_timeout),
             schedule=tuple(float(part) for part in schedule.split(",")) if schedule else DEFAULT_SCHEDULE,
             concurrency=int(env.get("WEBHOOK_CONCURRENCY") or cls.concurrency),
+            per_subscription=int(env.get("WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION") or cls.per_subscription),
             allowed_networks=_networks(env.get("WEBHOOK_ALLOWED_ADDRESSES")),
             ca_file=Path(env["WEBHOOK_CA_FILE"]) if env.get("WEBHOOK_CA_FILE") else None,
         )

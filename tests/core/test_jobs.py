@@ -131,6 +131,41 @@ def test_a_failing_handler_is_retried_later_and_the_event_kept(context: JobConte
     assert aware(row.next_attempt_at) > utcnow()
 
 
+def test_one_failing_event_of_a_batch_holds_back_only_itself(context: JobContext, api: str) -> None:
+    ids = publish(context, api, 4)
+    def picky(unit: UnitOfWork, event: Event) -> None:
+        if event.payload["n"] == 2:
+            raise ValueError("cannot take this one")
+        Outbox(unit, f"{api}x").publish("forwarded", {"from": event.id})
+
+    relay = relay_job({api: {"*": picky}})
+    while relay.run(context):
+        pass
+
+    assert [row.dispatched_at is not None for row in rows(context, api)] == [True, True, False, True]
+    forwarded = [row.payload["from"] for row in rows(context, f"{api}x")]
+    assert forwarded == [ids[0], ids[1], ids[3]]  # the batch's first try rolled back: each is written once
+
+
+def test_a_batch_handler_gets_the_claimed_events_at_once(context: JobContext, api: str) -> None:
+    ids = publish(context, api, 5)
+    batches: list[list[str]] = []
+
+    class Batching:
+        def __call__(self, unit: UnitOfWork, event: Event) -> None:
+            raise AssertionError("handed one event at a time")
+
+        def batch(self, unit: UnitOfWork, events: list[Event]) -> None:
+            batches.append([event.id for event in events if event.api == api])
+
+    relay = relay_job({api: {"*": Batching()}})
+    while relay.run(context):
+        pass
+
+    assert [event_id for batch in batches for event_id in batch] == ids
+    assert len([batch for batch in batches if batch]) == 1
+
+
 def test_a_handlers_writes_commit_with_the_event(context: JobContext, api: str) -> None:
     publish(context, api, 1)
     follow_up = f"{api}x"
