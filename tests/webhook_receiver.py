@@ -32,6 +32,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    arrived: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return json.loads(self.body)

@@ -133,6 +133,7 @@ def test_a_failing_handler_is_retried_later_and_the_event_kept(context: JobConte
 
 def test_one_failing_event_of_a_batch_holds_back_only_itself(context: JobContext, api: str) -> None:
     ids = publish(context, api, 4)
+
     def picky(unit: UnitOfWork, event: Event) -> None:
         if event.payload["n"] == 2:
             raise ValueError("cannot take this one")

@@ -6,6 +6,7 @@ with a key created as `partner-gateway mihwar create-api-key` creates one.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
 from handlers.mihwar.api import API
+from models.mihwar.accounts import COOKIE, Accounts
 from models.mihwar.keys import Tenants
 from models.mihwar.settings import MihwarSettings
-from models.mihwar.tables import ENTERPRISE
+from models.mihwar.tables import ENTERPRISE, InventoryItem, Organization
 
 BASE = "/mihwar/api/integrations/v1"
 INGEST = f"{BASE}/ingestion/order-lines"
@@ -79,6 +81,28 @@ def new_tenant(mihwar_db: Database, database: Settings) -> Callable[..., Tenant]
 @pytest.fixture
 def tenant(new_tenant: Callable[..., Tenant]) -> Tenant:
     return new_tenant()
+
+
+@pytest.fixture
+def item(unit: UnitOfWork, tenant: Tenant) -> InventoryItem:
+    """The tenant's Arabica: 12 in stock, low below 10."""
+    stocked = InventoryItem(
+        organization_id=tenant.id, sku="COF-1KG", name="Arabica", current_stock=12, low_stock_threshold=10
+    )
+    unit.session.add(stocked)
+    unit.commit()
+    return stocked
+
+
+def session_of(unit: UnitOfWork, tenant: Tenant, role: str) -> dict[str, str]:
+    """A browser session of a new user of `tenant` with `role`: its Cookie header."""
+    organization = unit.session.get(Organization, tenant.id)
+    assert organization is not None
+    accounts = Accounts(unit)
+    user = accounts.create_user(organization, f"{role.lower()}-{time.time_ns()}@{tenant.slug}.test", role.title(), role)
+    token = accounts.start_session(user)
+    unit.commit()
+    return {"Cookie": f"{COOKIE}={token}"}
 
 
 def line(sku: str = "COF-1KG", quantity: float = 12, day: str = "2026-03-15", **extra: Any) -> dict[str, Any]:

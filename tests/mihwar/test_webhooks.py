@@ -26,12 +26,12 @@ from core.factory import create_app
 from core.outbox import OutboxEvent
 from core.unit_of_work import UnitOfWork
 from core.worker import Worker
-from models.mihwar.accounts import COOKIE, Accounts
+from models.mihwar.accounts import COOKIE
 from models.mihwar.checklists import Checklists
 from models.mihwar.ordering import OrderedLine, Orders
 from models.mihwar.stock import Stock
-from models.mihwar.tables import ADMIN, MEMBER, InventoryItem, Organization
-from tests.mihwar.conftest import Tenant, mihwar_of, problem
+from models.mihwar.tables import ADMIN, MEMBER, InventoryItem
+from tests.mihwar.conftest import Tenant, mihwar_of, problem, session_of
 from tests.webhook_receiver import Receiver
 
 HOOKS = "/mihwar/api/settings/webhooks"
@@ -52,17 +52,6 @@ def local_settings(database: Settings, tls: tuple[Path, Path, Path]) -> Settings
 def local(local_settings: Settings) -> Iterator[TestClient]:
     with create_app(local_settings).test_client() as client:
         yield client
-
-
-def session_of(unit: UnitOfWork, tenant: Tenant, role: str) -> dict[str, str]:
-    """A browser session of a new user of `tenant` with `role`: its Cookie header."""
-    organization = unit.session.get(Organization, tenant.id)
-    assert organization is not None
-    accounts = Accounts(unit)
-    user = accounts.create_user(organization, f"{role.lower()}-{time.time_ns()}@{tenant.slug}.test", role.title(), role)
-    token = accounts.start_session(user)
-    unit.commit()
-    return {"Cookie": f"{COOKIE}={token}"}
 
 
 @pytest.fixture
@@ -147,16 +136,6 @@ def events_of(unit: UnitOfWork, tenant: Tenant) -> list[tuple[str, dict[str, Any
     unit.session.expire_all()
     rows = unit.session.scalars(select(OutboxEvent).where(OutboxEvent.tenant == tenant.id).order_by(OutboxEvent.id))
     return [(row.type, row.payload) for row in rows]
-
-
-@pytest.fixture
-def item(unit: UnitOfWork, tenant: Tenant) -> InventoryItem:
-    stocked = InventoryItem(
-        organization_id=tenant.id, sku="COF-1KG", name="Arabica", current_stock=12, low_stock_threshold=10
-    )
-    unit.session.add(stocked)
-    unit.commit()
-    return stocked
 
 
 class TestEvents:
