@@ -26,7 +26,7 @@ from core.problems import NotFound, ValidationFailed
 from core.unit_of_work import UnitOfWork
 from core.webhooks import Target, UnsafeAddressError, WebhookRequest, WebhookSettings, check_url
 from core.webhooks.registry import Message
-from core.webhooks.signing import hmac_sha256_hex, standard_webhooks
+from core.webhooks.signing import HmacSigner, hmac_sha256_hex, standard_webhooks
 from models.mihwar.accounts import SignedIn
 from models.mihwar.events import API_NAME, EVENT_TYPES, moment
 from models.mihwar.listing import Page
@@ -126,6 +126,6 @@ class MihwarWebhooks:
             "User-Agent": USER_AGENT,
             "X-Mihwar-Event": message.event_type,
             "X-Mihwar-Signature": "sha256=" + hmac_sha256_hex(target.secret, body),
-            **standard_webhooks(message.event_id, message.sent_at, body, target.secret),
+            **standard_webhooks(message.event_id, message.sent_at, body, HmacSigner(target.secret)),
         }
         return WebhookRequest(body, headers)

@@ -3,6 +3,7 @@ receivers, and the addresses it refuses. The subscriptions are a registry of the
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from core.columns import utcnow
@@ -37,7 +40,7 @@ from core.webhooks import (
     redeliver,
 )
 from core.webhooks.registry import Message
-from core.webhooks.signing import standard_webhooks
+from core.webhooks.signing import Ed25519Signer, HmacSigner, standard_webhooks
 from tests.webhook_receiver import Receiver
 
 LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -73,7 +76,7 @@ class Registry:
         signature = hmac.new(target.secret.encode(), body, hashlib.sha256).hexdigest()
         headers = {
             "X-Test-Signature": f"sha256={signature}",
-            **standard_webhooks(message.event_id, message.sent_at, body, target.secret),
+            **standard_webhooks(message.event_id, message.sent_at, body, HmacSigner(target.secret)),
         }
         return WebhookRequest(body, headers)
 
@@ -351,13 +354,39 @@ def test_signatures_follow_standard_webhooks() -> None:
     sent_at = datetime_from(1614265330)
     body = b'{"test": 2432232314}'
 
-    headers = standard_webhooks("msg_p5jXN8AQM9LWM0D4loKWxJek", sent_at, body, secret)
+    headers = standard_webhooks("msg_p5jXN8AQM9LWM0D4loKWxJek", sent_at, body, HmacSigner(secret))
 
     assert headers == {
         "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
         "webhook-timestamp": "1614265330",
         "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
     }
+
+
+def test_an_ed25519_signature_verifies_with_the_public_key_only() -> None:
+    key = Ed25519PrivateKey.generate()
+    sent_at = datetime_from(1614265330)
+    body = b'{"test": 2432232314}'
+
+    headers = standard_webhooks("msg_1", sent_at, body, Ed25519Signer("whk_test0001", key))
+
+    version, signature = headers["webhook-signature"].split(",", 1)
+    assert version == "v1a"
+    key.public_key().verify(base64.b64decode(signature), b"msg_1.1614265330." + body)  # raises if not
+    with pytest.raises(InvalidSignature):
+        key.public_key().verify(base64.b64decode(signature), b"msg_1.1614265331." + body)
+
+
+def test_a_rotated_secret_and_its_successor_both_sign() -> None:
+    old, new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_" + base64.b64encode(b"n" * 24).decode()
+    sent_at = datetime_from(1614265330)
+    body = b'{"test": 2432232314}'
+
+    headers = standard_webhooks("msg_p5jXN8AQM9LWM0D4loKWxJek", sent_at, body, HmacSigner(new), HmacSigner(old))
+
+    first, second = headers["webhook-signature"].split(" ")
+    assert second == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert first == HmacSigner(new).sign(b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330." + body)
 
 
 def datetime_from(timestamp: int) -> Any:
