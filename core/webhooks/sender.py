@@ -14,7 +14,7 @@ A subscription holds at most `QUEUED_PER_LANE` deliveries per lane in one proces
 claims lease their rows for as long as that many attempts can take, and a margin. A
 worker that dies (even by SIGKILL) leaves its deliveries to be taken again once the lease
 runs out: delivery is at least once, and a repeat carries the same event id. A worker
-that is stopped gives back what it had not started at once.
+that is stopped sends what it holds for a while, then gives back what it has not started.
 
 Each attempt resolves and checks the URL (webhooks/addresses.py), connects to the checked
 address with the name kept for `Host` and TLS, POSTs the body the API wrote and signed,
@@ -132,8 +132,10 @@ class Sender:
             self._write_back(context)
             time.sleep(0.01)
 
-    def stop(self, context: JobContext) -> None:
-        """Give back what was claimed and not started, let what is being sent finish, write it all."""
+    def stop(self, context: JobContext, grace: float = 20.0) -> None:
+        """Send what was claimed for up to `grace` seconds, then give back what was not
+        started, let what is being sent finish, and write it all."""
+        self.drain(context, timeout=grace)
         with self._lock:
             self._stopping = True
             unsent = [item.delivery_id for waiting in self._queued.values() for item in waiting]
@@ -145,8 +147,8 @@ class Sender:
                     update(_DELIVERIES).where(_DELIVERIES.c.id.in_(unsent)).values(next_attempt_at=utcnow())
                 )
                 unit.commit()
-        self.drain(context)
         self.close()
+        self._write_back(context)
 
     def close(self) -> None:
         """Stop the threads and close the kept-alive connections (what is in flight finishes)."""

@@ -6,18 +6,23 @@ with a key created as `partner-gateway mihwar create-api-key` creates one.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from core.api import registered
 from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
+from core.worker import Worker
 from handlers.mihwar.api import API
 from models.mihwar.accounts import COOKIE, Accounts
 from models.mihwar.keys import Tenants
@@ -124,3 +129,22 @@ def problem(response: Any) -> dict[str, Any]:
     assert body["status"] == response.status_code
     assert body["instance"] == response.url.path
     return body
+
+
+LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
+
+
+@pytest.fixture
+def local_settings(database: Settings, tls: tuple[Path, Path, Path]) -> Settings:
+    """The test settings, with webhooks allowed to 127.0.0.1 and its test certificate trusted."""
+    mihwar = mihwar_of(database)
+    webhooks = dataclasses.replace(
+        mihwar.webhooks, allowed_networks=LOCAL, ca_file=tls[0], schedule=(0.2, 0.2), jitter=0.0, total_timeout=3.0
+    )
+    return database.with_api("mihwar", dataclasses.replace(mihwar, webhooks=webhooks))
+
+
+def deliver(settings: Settings) -> None:
+    """Run a worker until it has nothing left to do: the outbox handed to the fan-out, the
+    deliveries sent, and their outcomes written (it finishes what is in flight as it stops)."""
+    Worker(settings, registered()).run(once=True)

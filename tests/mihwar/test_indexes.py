@@ -1,9 +1,10 @@
 """Every list is served by an index, in its order: shown by PostgreSQL's EXPLAIN of each query.
 
-Sequential scans are switched off for the session, so a query no index can serve still plans
-one (as a disabled, hugely expensive node) and fails here; and no Sort node may appear, since
-the index must give the page its order (that is what keeps a page deep into a million rows
-as cheap as the first).
+Sequential scans and sorts are switched off for the transaction, so a query no index can
+serve, or serve in its order, still plans one (as a disabled, hugely expensive node) and
+fails here, whatever the table's statistics say of its size today: no Sort node may appear,
+since the index must give the page its order (that is what keeps a page deep into a
+million rows as cheap as the first).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def postgresql(unit: UnitOfWork) -> UnitOfWork:
     if unit.connection.dialect.name != "postgresql":
         pytest.skip("EXPLAIN is checked on PostgreSQL")
     unit.connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    unit.connection.exec_driver_sql("SET LOCAL enable_sort = off")
     return unit
 
 

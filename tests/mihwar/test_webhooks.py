@@ -4,48 +4,32 @@ changes, and deliveries a real HTTPS receiver can verify with both signature sch
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
-import ipaddress
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from core.api import registered
 from core.columns import utcnow
 from core.config import Settings
 from core.database import Database
 from core.factory import create_app
 from core.outbox import OutboxEvent
 from core.unit_of_work import UnitOfWork
-from core.worker import Worker
 from models.mihwar.accounts import COOKIE
 from models.mihwar.checklists import Checklists
 from models.mihwar.ordering import OrderedLine, Orders
 from models.mihwar.stock import Stock
 from models.mihwar.tables import ADMIN, MEMBER, InventoryItem
-from tests.mihwar.conftest import Tenant, mihwar_of, problem, session_of
+from tests.mihwar.conftest import Tenant, deliver, problem, session_of
 from tests.webhook_receiver import Receiver
 
 HOOKS = "/mihwar/api/settings/webhooks"
-LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
-
-
-@pytest.fixture
-def local_settings(database: Settings, tls: tuple[Path, Path, Path]) -> Settings:
-    """The test settings, with webhooks allowed to 127.0.0.1 and its test certificate trusted."""
-    mihwar = mihwar_of(database)
-    webhooks = dataclasses.replace(
-        mihwar.webhooks, allowed_networks=LOCAL, ca_file=tls[0], schedule=(0.2, 0.2), jitter=0.0, total_timeout=3.0
-    )
-    return database.with_api("mihwar", dataclasses.replace(mihwar, webhooks=webhooks))
 
 
 @pytest.fixture
@@ -265,9 +249,3 @@ class TestDelivery:
         time.sleep(0.3)
         assert [request.json()["event"] for request in receiver.at("/picky")] == ["inventory.stockout"]
         assert received[0].json()["payload"]["itemId"] == item.id
-
-
-def deliver(settings: Settings) -> None:
-    """Run a worker until it has nothing left to do: the outbox handed to the fan-out, the
-    deliveries sent, and their outcomes written (it finishes what is in flight as it stops)."""
-    Worker(settings, registered()).run(once=True)
