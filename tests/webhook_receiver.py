@@ -33,6 +33,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     arrived: float = field(default_factory=time.monotonic)
+    peer_port: int = 0  # the sender's port: the same one for requests over one kept-alive connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -41,12 +42,13 @@ class Received:
 @dataclass
 class Behaviour:
     """What the receiver answers: `status` after `delay` seconds, except the first `failures`
-    requests, which get `failure_status`."""
+    requests, which get `failure_status`; `padding` makes the answer that much longer."""
 
     status: int = 200
     delay: float = 0.0
     failures: int = 0
     failure_status: int = 500
+    padding: int = 0  # bytes of filler added to the answer
     answered: int = 0
 
 
@@ -85,14 +87,21 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.lock:
-                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.received.append(
+                    Received(
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        peer_port=self.client_address[1],
+                    )
+                )
                 behaviour = receiver.behaviours.setdefault(self.path, Behaviour())
                 behaviour.answered += 1
                 failing = behaviour.answered <= behaviour.failures
             if behaviour.delay:
                 time.sleep(behaviour.delay)
             status = behaviour.failure_status if failing else behaviour.status
-            answer = json.dumps({"received": True, "status": status}).encode()
+            answer = json.dumps({"received": True, "status": status, "filler": "x" * behaviour.padding}).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -16,17 +16,16 @@ worker that dies (even by SIGKILL) leaves its deliveries to be taken again once 
 runs out: delivery is at least once, and a repeat carries the same event id. A worker
 that is stopped sends what it holds for a while, then gives back what it has not started.
 
-Each attempt resolves and checks the URL (webhooks/addresses.py), connects to the checked
-address with the name kept for `Host` and TLS, POSTs the body the API wrote and signed,
-never follows a redirect, and keeps only an excerpt of the answer. One HTTP client per
-process keeps connections alive between deliveries to the same receiver.
+Each attempt resolves and checks the URL (webhooks/addresses.py), then POSTs the body the
+API wrote and signed to the checked address (webhooks/transport.py), over connections
+kept alive between deliveries to the same receiver, never following a redirect, and
+keeps only an excerpt of the answer.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections import deque
@@ -36,7 +35,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-import httpx
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from core.columns import aware, utcnow
@@ -47,6 +45,7 @@ from core.webhooks.registry import Message, Registry, Target
 from core.webhooks.schedule import next_attempt
 from core.webhooks.settings import WebhookSettings
 from core.webhooks.tables import CANCELLED, DELIVERED, FAILED, PENDING, WebhookAttempt, WebhookDelivery
+from core.webhooks.transport import SendError, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +89,7 @@ class Sender:
         attempt = settings.connect_timeout + settings.total_timeout
         self.lease = timedelta(seconds=QUEUED_PER_LANE * attempt + 30)
         self._pool: ThreadPoolExecutor | None = None
-        self._clients: list[httpx.Client] = []  # one per sending thread (see _http)
-        self._local = threading.local()
+        self._transport = Transport(settings)
         self._results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._queued: dict[str, deque[_Claimed]] = {}  # by subscription
@@ -155,10 +153,7 @@ class Sender:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
+        self._transport.close()
 
     # Claiming ------------------------------------------------------------------------------
 
@@ -238,30 +233,6 @@ class Sender:
             self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix=f"{self.api}-webhooks")
         return self._pool
 
-    def _http(self) -> httpx.Client:
-        """This thread's HTTP client. One per thread, not one shared: a shared client's pool
-        lock is what the threads would queue on; each thread keeps its own connections alive."""
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = self._new_client()
-            with self._lock:
-                self._clients.append(client)
-        return client
-
-    def _new_client(self) -> httpx.Client:
-        context = ssl.create_default_context()
-        if self.settings.ca_file is not None:
-            context.load_verify_locations(cafile=str(self.settings.ca_file))
-        connect = min(self.settings.connect_timeout, self.settings.total_timeout)
-        return httpx.Client(
-            verify=context,
-            # Connecting may take `connect`; the rest of the total is for the answer.
-            timeout=httpx.Timeout(max(self.settings.total_timeout - connect, 0.5), connect=connect),
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
-            follow_redirects=False,
-            trust_env=False,
-        )
-
     def _open_lanes(self) -> None:
         """Start a lane for each subscription with deliveries waiting and lanes to spare."""
         starts = []
@@ -316,19 +287,14 @@ class Sender:
                 message.attempt,
             )
             request = self.registry.request(sent, item.target)
-            headers = {**request.headers, "Host": destination.host_header, "Content-Type": "application/json"}
-            extensions = {"sni_hostname": destination.host} if destination.scheme == "https" else {}
-            with self._http().stream(
-                "POST", destination.url, content=request.body, headers=headers, extensions=extensions
-            ) as response:
-                status = response.status_code
-                excerpt = _excerpt(response, self.settings.excerpt_bytes)
+            answer = self._transport.post(
+                destination, request.body, {**request.headers, "Content-Type": "application/json"}
+            )
+            status, excerpt = answer.status, answer.excerpt
         except UnsafeAddressError as exc:
             error = f"refused: {exc}"
-        except httpx.TimeoutException as exc:
-            error = f"timeout: {type(exc).__name__}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        except SendError as exc:
+            error = str(exc)
         except Exception as exc:  # a bug must not lose the delivery: it is retried like a failure
             logger.exception("webhook delivery %s failed unexpectedly", item.delivery_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -388,16 +354,6 @@ class Sender:
         if retry_at is None:
             return {**state, "new_status": FAILED, "new_next_attempt_at": None}
         return {**state, "new_status": PENDING, "new_next_attempt_at": retry_at}
-
-
-def _excerpt(response: httpx.Response, limit: int) -> str | None:
-    """At most `limit` bytes of the answer's body, as text."""
-    kept = b""
-    for chunk in response.iter_raw():
-        kept += chunk
-        if len(kept) >= limit:
-            break
-    return kept[:limit].decode("utf-8", errors="replace") if kept else None
 
 
 def _attempt_row(outcome: _Outcome) -> dict[str, Any]:
