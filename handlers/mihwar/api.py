@@ -29,7 +29,7 @@ from handlers.mihwar.commands import commands
 from handlers.mihwar.errors import rejection, render_problem
 from models.mihwar.accounts import COOKIE, Accounts, SignedIn
 from models.mihwar.checklists import missed_job
-from models.mihwar.demo import DEMO_ORGANIZATIONS, demo_key_secret, load_demo_data
+from models.mihwar.demo import DEMO_ORGANIZATIONS, demo_key_secret, ensure_demo_scim_token, load_demo_data
 from models.mihwar.events import API_NAME, IMPORT_COMPLETED
 from models.mihwar.ingestion import at_most_max_lines
 from models.mihwar.keys import KeyHolder, Tenants, is_well_formed
@@ -176,16 +176,22 @@ def admin_cookie(mounted: Mounted[MihwarSettings], email: str) -> str:
 
 
 def demo_credentials(mounted: Mounted[MihwarSettings]) -> dict[str, Any]:
-    """Each demo organization's API key, and a fresh browser session of its administrator."""
-    return {
-        demo.slug: {
+    """Each demo organization's API key, a fresh browser session of its administrator, and
+    (Enterprise only) its SCIM token."""
+    credentials: dict[str, Any] = {}
+    for demo in DEMO_ORGANIZATIONS:
+        credentials[demo.slug] = {
             "organization": demo.name,
             "plan": demo.plan,
             "authorization": f"Bearer {demo_key_secret(demo.slug)}",
             "admin": {"email": demo.admin_email, "cookie": admin_cookie(mounted, demo.admin_email)},
         }
-        for demo in DEMO_ORGANIZATIONS
-    }
+        with UnitOfWork(mounted.database, mounted.settings) as unit:
+            scim = ensure_demo_scim_token(unit, demo)
+            unit.commit()
+        if scim is not None:
+            credentials[demo.slug]["scim"] = {"authorization": f"Bearer {scim}"}
+    return credentials
 
 
 class DemoClient:

@@ -1,8 +1,8 @@
-"""`partner-gateway mihwar …`: organizations and their API keys (and, from
+"""`partner-gateway mihwar …`: organizations, their API keys and SCIM tokens (and, from
 handlers/mihwar/drive.py, users, sessions and the changes that send webhook events).
 
-A new key's secret is printed once, on standard output, and never again: only its hash
-is kept. Everything else goes to standard error, so `$(partner-gateway mihwar
+A new key's or token's secret is printed once, on standard output, and never again: only
+its hash is kept. Everything else goes to standard error, so `$(partner-gateway mihwar
 create-api-key …)` captures the secret alone.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from core.api import Mounted
@@ -19,6 +20,7 @@ from core.problems import ApiProblem
 from core.unit_of_work import UnitOfWork
 from handlers.mihwar.drive import add_commands
 from models.mihwar.keys import Tenants
+from models.mihwar.scim.tokens import ScimTokens
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import PLANS
 
@@ -43,6 +45,18 @@ def commands(parser: argparse.ArgumentParser) -> None:
     list_keys = mihwar.add_parser("list-api-keys", help="list an organization's API keys (never their secrets)")
     list_keys.add_argument("--org", required=True, help="the organization's slug")
     list_keys.set_defaults(run=_list_keys)
+    create_token = mihwar.add_parser(
+        "create-scim-token", help="create a SCIM provisioning token (Enterprise) and print it (shown once)"
+    )
+    create_token.add_argument("--org", required=True, help="the organization's slug")
+    create_token.add_argument("--name", default="SCIM provisioning", help="which identity provider it is for")
+    create_token.set_defaults(run=_create_scim_token)
+    revoke_token = mihwar.add_parser("revoke-scim-token", help="revoke a SCIM token: it answers 401 from then on")
+    revoke_token.add_argument("token_id", help="the token's id, as create-scim-token and list-scim-tokens print it")
+    revoke_token.set_defaults(run=_revoke_scim_token)
+    list_tokens = mihwar.add_parser("list-scim-tokens", help="list an organization's SCIM tokens (never the tokens)")
+    list_tokens.add_argument("--org", required=True, help="the organization's slug")
+    list_tokens.set_defaults(run=_list_scim_tokens)
     add_commands(mihwar)
 
 
@@ -80,10 +94,43 @@ def _list_keys(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> in
         tenants = Tenants(unit)
         organization = _or_exit(lambda: tenants.organization(args.org))
         for key in tenants.keys.of(organization.id):
-            last_used = aware(key.last_used_at).isoformat() if key.last_used_at else "never"
-            state = f"revoked {aware(key.revoked_at).isoformat()}" if key.revoked_at else "active"
-            print(f"{key.id}\t{key.prefix}…\t{key.name}\tlast used {last_used}\t{state}")
+            print(_credential_line(key.id, key.prefix, key.name, key.last_used_at, key.revoked_at))
     return 0
+
+
+def _create_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        organization = _or_exit(lambda: Tenants(unit).organization(args.org))
+        new = _or_exit(lambda: ScimTokens(unit).create(organization, args.name))
+        unit.commit()
+        print(f"created SCIM token {new.token.id} ({new.token.prefix}…) for {organization.slug}", file=sys.stderr)
+    print(new.secret)
+    return 0
+
+
+def _revoke_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        token = _or_exit(lambda: ScimTokens(unit).revoke(args.token_id))
+        unit.commit()
+        print(f"revoked SCIM token {token.id} ({token.prefix}…)", file=sys.stderr)
+    return 0
+
+
+def _list_scim_tokens(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        organization = _or_exit(lambda: Tenants(unit).organization(args.org))
+        for token in ScimTokens(unit).of(organization.id):
+            print(_credential_line(token.id, token.prefix, token.name, token.last_used_at, token.revoked_at))
+    return 0
+
+
+def _credential_line(
+    credential_id: str, prefix: str, name: str, last_used_at: datetime | None, revoked_at: datetime | None
+) -> str:
+    """One line of list-api-keys or list-scim-tokens: id, prefix, name, last use, state."""
+    last_used = aware(last_used_at).isoformat() if last_used_at else "never"
+    state = f"revoked {aware(revoked_at).isoformat()}" if revoked_at else "active"
+    return f"{credential_id}\t{prefix}…\t{name}\tlast used {last_used}\t{state}"
 
 
 def _or_exit(action: Callable[[], T]) -> T:

@@ -26,6 +26,7 @@ from core.unit_of_work import UnitOfWork
 from models.mihwar.ingestion import Ingestion
 from models.mihwar.keys import KEY_PREFIX, SHOWN_PREFIX, KeyHolder, hash_of
 from models.mihwar.predictions import Forecaster
+from models.mihwar.scim.tokens import TOKEN_PREFIX, ScimTokens
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import (
     ADMIN,
@@ -118,6 +119,25 @@ def demo_key_secret(slug: str) -> str:
     return KEY_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def demo_scim_token(slug: str) -> str:
+    """The (public) demo SCIM token of a demo organization: derived from its slug, never stored."""
+    digest = hmac.new(b"mihwar demo scim token", slug.encode(), hashlib.sha256).digest()
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def ensure_demo_scim_token(unit: UnitOfWork, demo: DemoOrganization) -> str | None:
+    """The demo SCIM token of an Enterprise demo organization, stored if it is not yet (a
+    database loaded before SCIM tokens existed gets it here); None for other plans."""
+    if demo.plan != ENTERPRISE:
+        return None
+    secret = demo_scim_token(demo.slug)
+    tokens = ScimTokens(unit)
+    if not tokens.exists(secret):
+        organization = unit.session.scalars(select(Organization).where(Organization.slug == demo.slug)).one()
+        tokens.create(organization, "Demo SCIM token", secret=secret)
+    return secret
+
+
 def load_demo_data(unit: UnitOfWork, settings: MihwarSettings) -> bool:
     """Load the demo organizations into an empty database; False if Mihwar has data already."""
     if unit.session.scalar(select(func.count()).select_from(Organization)):
@@ -127,6 +147,7 @@ def load_demo_data(unit: UnitOfWork, settings: MihwarSettings) -> bool:
     last_sunday = today - timedelta(days=today.weekday() + 1)  # the history ends with a whole week
     for demo in DEMO_ORGANIZATIONS:
         _load_organization(unit, settings, demo, rng, last_sunday)
+        ensure_demo_scim_token(unit, demo)
     return True
 
 

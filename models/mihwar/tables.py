@@ -58,6 +58,22 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ScimToken(Base):
+    """An Enterprise organization's SCIM provisioning token: a hash of the secret, and a prefix."""
+
+    __tablename__ = "mihwar_scim_tokens"
+    __table_args__ = (Index("ix_mihwar_scim_tokens_organization_id", "organization_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("scimtok"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class InventoryItem(Timestamps, Base):
     __tablename__ = "mihwar_inventory_items"
     __table_args__ = (
