@@ -101,7 +101,10 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if behaviour.delay:
                 time.sleep(behaviour.delay)
             status = behaviour.failure_status if failing else behaviour.status
-            answer = json.dumps({"received": True, "status": status, "filler": "x" * behaviour.padding}).encode()
+            answered: dict[str, Any] = {"received": True, "status": status}
+            if behaviour.padding:
+                answered["filler"] = "x" * behaviour.padding
+            answer = json.dumps(answered).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

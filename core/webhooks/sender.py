@@ -61,6 +61,7 @@ class _Claimed:
     message: Message
     target: Target
     attempts: int  # before this one
+    leased_until: datetime  # what the claim wrote; the write-back changes the row only if it is still that
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class _Outcome:
     latency_ms: int
     error: str | None
     excerpt: str | None
+    given_back: bool = False  # not attempted: its lease ran short, or its subscription is gone
 
     @property
     def acknowledged(self) -> bool:
@@ -108,8 +110,9 @@ class Sender:
                 subscription: len(waiting) + self._lanes.get(subscription, 0)
                 for subscription, waiting in self._queued.items()
             }
+            held_ids = [item.delivery_id for waiting in self._queued.values() for item in waiting]
             room = self.settings.concurrency * QUEUED_PER_LANE - self._held
-        claimed = self._claim(context, min(room, self.settings.batch), held) if room > 0 else []
+        claimed = self._claim(context, min(room, self.settings.batch), held, held_ids) if room > 0 else []
         if claimed:
             with self._lock:
                 self._held += len(claimed)
@@ -136,15 +139,11 @@ class Sender:
         self.drain(context, timeout=grace)
         with self._lock:
             self._stopping = True
-            unsent = [item.delivery_id for waiting in self._queued.values() for item in waiting]
+            unsent = [item for waiting in self._queued.values() for item in waiting]
             self._held -= len(unsent)
             self._queued.clear()
-        if unsent:
-            with context.unit() as unit:
-                unit.connection.execute(
-                    update(_DELIVERIES).where(_DELIVERIES.c.id.in_(unsent)).values(next_attempt_at=utcnow())
-                )
-                unit.commit()
+        for item in unsent:
+            self._results.put(_Outcome(item, utcnow(), None, 0, None, None, given_back=True))
         self.close()
         self._write_back(context)
 
@@ -157,9 +156,9 @@ class Sender:
 
     # Claiming ------------------------------------------------------------------------------
 
-    def _claim(self, context: JobContext, limit: int, held: dict[str, int]) -> list[_Claimed]:
+    def _claim(self, context: JobContext, limit: int, held: dict[str, int], held_ids: list[int]) -> list[_Claimed]:
         pending = [WebhookDelivery.api == self.api, WebhookDelivery.status == PENDING]
-        chosen = self._choose(context, pending, limit, held)
+        chosen = self._choose(context, [*pending, WebhookDelivery.id.not_in(held_ids)], limit, held)
         if not chosen:
             return []
         with context.unit() as unit:
@@ -189,7 +188,7 @@ class Sender:
                 message = Message(
                     row.event_id, row.event_type, aware(row.occurred_at), row.payload, now, row.attempts + 1
                 )
-                claimed.append(_Claimed(row.id, message, target, row.attempts))
+                claimed.append(_Claimed(row.id, message, target, row.attempts, row.next_attempt_at))
             if gone:
                 unit.connection.execute(
                     update(_DELIVERIES)
@@ -234,19 +233,22 @@ class Sender:
         return self._pool
 
     def _open_lanes(self) -> None:
-        """Start a lane for each subscription with deliveries waiting and lanes to spare."""
+        """Start lanes for the subscriptions with deliveries waiting and lanes to spare, those
+        served least recently first (so that many busy subscriptions share the threads)."""
         starts = []
         with self._lock:
             if self._stopping:
                 return
             lanes = sum(self._lanes.values())
-            for subscription, waiting in self._queued.items():
+            for subscription in list(self._queued):
+                waiting = self._queued[subscription]
                 sending = self._lanes.get(subscription, 0)
                 more = min(self.settings.per_subscription - sending, len(waiting), self.settings.concurrency - lanes)
                 if more > 0:
                     self._lanes[subscription] = sending + more
                     lanes += more
                     starts.extend([subscription] * more)
+                    self._queued[subscription] = self._queued.pop(subscription)  # to the back of the line
         if not starts:
             return
         pool = self._thread_pool()
@@ -254,11 +256,14 @@ class Sender:
             pool.submit(self._lane, subscription)
 
     def _lane(self, subscription: str) -> None:
-        """Send the subscription's waiting deliveries one after another, until none is left."""
+        """Send the subscription's waiting deliveries one after another, until none is left or
+        another subscription waits for a thread. One whose lease has run too short to be sent
+        and written back in time is given back, never sent: another worker may take it then."""
+        margin = timedelta(seconds=self.settings.connect_timeout + self.settings.total_timeout + 10)
         while True:
             with self._lock:
                 waiting = self._queued.get(subscription)
-                if self._stopping or not waiting:
+                if self._stopping or not waiting or self._others_wait(subscription):
                     self._lanes[subscription] -= 1
                     if not self._lanes[subscription]:
                         del self._lanes[subscription]
@@ -266,9 +271,20 @@ class Sender:
                             self._queued.pop(subscription, None)
                     return
                 item = waiting.popleft()
-            self._results.put(self._attempt(item))
+            if aware(item.leased_until) - utcnow() < margin:
+                self._results.put(_Outcome(item, utcnow(), None, 0, None, None, given_back=True))
+            else:
+                self._results.put(self._attempt(item))
             with self._lock:
                 self._held -= 1
+
+    def _others_wait(self, subscription: str) -> bool:
+        """Whether every thread is busy while another subscription waits with no lane (under the lock)."""
+        if sum(self._lanes.values()) < self.settings.concurrency:
+            return False
+        return any(
+            waiting and other not in self._lanes for other, waiting in self._queued.items() if other != subscription
+        )
 
     def _attempt(self, item: _Claimed) -> _Outcome:
         started, attempted_at = time.perf_counter(), utcnow()
@@ -292,7 +308,7 @@ class Sender:
             )
             status, excerpt = answer.status, answer.excerpt
         except UnsafeAddressError as exc:
-            error = f"refused: {exc}"
+            error = f"refused: {exc}"[:500]
         except SendError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not lose the delivery: it is retried like a failure
@@ -304,6 +320,13 @@ class Sender:
     # Writing back --------------------------------------------------------------------------
 
     def _write_back(self, context: JobContext) -> int:
+        """Record the outcomes that came in: each attempt, and where its delivery stands now.
+
+        A delivery row changes only if it is still pending under the lease this worker's
+        claim wrote; if not, someone else took it meanwhile (after the lease ran out, or a
+        `redeliver`), and their outcome stands. If writing fails, the outcomes are kept for
+        the next run.
+        """
         outcomes: list[_Outcome] = []
         while True:
             try:
@@ -312,35 +335,67 @@ class Sender:
                 break
         if not outcomes:
             return 0
-        with context.unit() as unit:
-            unit.connection.execute(insert(_ATTEMPTS), [_attempt_row(outcome) for outcome in outcomes])
-            updates, gone = [], []
+        try:
+            self._record(context, outcomes)
+        except Exception:
             for outcome in outcomes:
-                updates.append(self._next_state(outcome))
-                if outcome.status_code == GONE:
-                    gone.append(outcome.claimed.target.subscription_id)
-            unit.connection.execute(
-                update(_DELIVERIES)
-                .where(_DELIVERIES.c.id == bindparam("delivery_id"))
-                .values(
-                    status=bindparam("new_status"),
-                    attempts=bindparam("new_attempts"),
-                    next_attempt_at=bindparam("new_next_attempt_at"),
-                    last_status=bindparam("new_last_status"),
-                    last_error=bindparam("new_last_error"),
-                    delivered_at=bindparam("new_delivered_at"),
-                ),
-                updates,
-            )
-            for subscription_id in dict.fromkeys(gone):
+                self._results.put(outcome)
+            raise
+        return len(outcomes)
+
+    def _record(self, context: JobContext, outcomes: list[_Outcome]) -> None:
+        attempted = [outcome for outcome in outcomes if not outcome.given_back]
+        gone = list(dict.fromkeys(o.claimed.target.subscription_id for o in attempted if o.status_code == GONE))
+        if gone:
+            self._give_back_queued(gone)
+        leased = [
+            _DELIVERIES.c.id == bindparam("delivery_id"),
+            _DELIVERIES.c.status == PENDING,
+            _DELIVERIES.c.next_attempt_at == bindparam("leased_until"),
+        ]
+        with context.unit() as unit:
+            if attempted:
+                unit.connection.execute(insert(_ATTEMPTS), [_attempt_row(outcome) for outcome in attempted])
+                unit.connection.execute(
+                    update(_DELIVERIES)
+                    .where(*leased)
+                    .values(
+                        status=bindparam("new_status"),
+                        attempts=bindparam("new_attempts"),
+                        next_attempt_at=bindparam("new_next_attempt_at"),
+                        last_status=bindparam("new_last_status"),
+                        last_error=bindparam("new_last_error"),
+                        delivered_at=bindparam("new_delivered_at"),
+                    ),
+                    [self._next_state(outcome) for outcome in attempted],
+                )
+            returned = [
+                {"delivery_id": o.claimed.delivery_id, "leased_until": o.claimed.leased_until}
+                for o in outcomes
+                if o.given_back
+            ]
+            if returned:
+                unit.connection.execute(update(_DELIVERIES).where(*leased).values(next_attempt_at=utcnow()), returned)
+            for subscription_id in gone:
                 self.registry.gone(unit, subscription_id)
             unit.commit()
-        return len(outcomes)
+
+    def _give_back_queued(self, subscriptions: list[str]) -> None:
+        """Take the deliveries queued for `subscriptions` out of their queues, to be given back
+        (a receiver that answered 410 Gone gets nothing more from this worker)."""
+        with self._lock:
+            for subscription in subscriptions:
+                waiting = self._queued.get(subscription)
+                while waiting:
+                    item = waiting.popleft()
+                    self._held -= 1
+                    self._results.put(_Outcome(item, utcnow(), None, 0, None, None, given_back=True))
 
     def _next_state(self, outcome: _Outcome) -> dict[str, Any]:
         attempts = outcome.claimed.attempts + 1
         state = {
             "delivery_id": outcome.claimed.delivery_id,
+            "leased_until": outcome.claimed.leased_until,
             "new_attempts": attempts,
             "new_last_status": outcome.status_code,
             "new_last_error": outcome.error,
@@ -372,7 +427,11 @@ def redeliver(unit: UnitOfWork, api: str, delivery_ids: Sequence[int]) -> int:
     """Send failed (or cancelled) deliveries again, from the first step of the schedule; how many."""
     result = unit.connection.execute(
         update(_DELIVERIES)
-        .where(_DELIVERIES.c.api == api, _DELIVERIES.c.id.in_(delivery_ids), _DELIVERIES.c.status != DELIVERED)
+        .where(
+            _DELIVERIES.c.api == api,
+            _DELIVERIES.c.id.in_(delivery_ids),
+            _DELIVERIES.c.status.in_((FAILED, CANCELLED)),
+        )
         .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), last_error=None)
     )
     changed: int = result.rowcount

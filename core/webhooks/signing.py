@@ -42,6 +42,10 @@ def standard_webhooks_key(secret: str) -> bytes:
 
 
 class Signer(Protocol):
+    @property
+    def key_id(self) -> str | None:
+        """Names the key, for an API that sends it beside the signature."""
+
     def sign(self, signed: bytes) -> str:
         """One `webhook-signature` entry (`<version>,<base64>`) of the signed bytes."""
 
@@ -51,6 +55,7 @@ class HmacSigner:
     """Standard Webhooks' symmetric scheme: `v1,` and the HMAC-SHA256 keyed with the secret."""
 
     secret: str = field(repr=False)
+    key_id: str | None = None
 
     def sign(self, signed: bytes) -> str:
         digest = hmac.new(standard_webhooks_key(self.secret), signed, hashlib.sha256).digest()
@@ -62,7 +67,7 @@ class Ed25519Signer:
     """Standard Webhooks' asymmetric scheme: `v1a,` and the Ed25519 signature. `key_id` names
     the key pair, for an API to send beside the signature (receivers may hold several)."""
 
-    key_id: str
+    key_id: str | None
     private_key: Ed25519PrivateKey = field(repr=False)
 
     def sign(self, signed: bytes) -> str:

@@ -43,9 +43,9 @@ class SendError(Exception):
 class Transport:
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings
-        connect = min(settings.connect_timeout, settings.total_timeout)
-        # Connecting may take `connect`; the rest of the total is for the answer.
-        self.timeout = urllib3.Timeout(connect=connect, read=max(settings.total_timeout - connect, 0.5))
+        # Connecting may take `connect_timeout`; what is left of the total is for the answer.
+        total = settings.total_timeout
+        self.timeout = urllib3.Timeout(total=total, connect=min(settings.connect_timeout, total), read=total)
         self.tls = ssl.create_default_context()
         if settings.ca_file is not None:
             self.tls.load_verify_locations(cafile=str(settings.ca_file))
@@ -78,6 +78,8 @@ class Transport:
             raise SendError(f"timeout: {type(exc).__name__}", timed_out=True) from None
         except (HTTPError, OSError) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}"[:500]) from None
+        if not 100 <= response.status <= 599:
+            raise SendError(f"an answer with the invalid status {response.status}")
         return Answer(response.status, excerpt.decode("utf-8", errors="replace") if excerpt else None)
 
     def close(self) -> None:

@@ -138,6 +138,18 @@ def ensure_demo_scim_token(unit: UnitOfWork, demo: DemoOrganization) -> str | No
     return secret
 
 
+def ensure_demo_users(unit: UnitOfWork, demo: DemoOrganization) -> None:
+    """The demo organization's administrator and staff member, added if missing (a database
+    loaded before users existed gets them here)."""
+    organization = unit.session.scalars(select(Organization).where(Organization.slug == demo.slug)).one()
+    staff = demo.admin_email.replace("admin@", "staff@")
+    for email, name, role in ((demo.admin_email, "admin", ADMIN), (staff, "staff", MEMBER)):
+        if unit.session.scalar(select(AppUser.id).where(AppUser.email == email)) is None:
+            user = AppUser(organization_id=organization.id, email=email, name=f"{demo.name} {name}", role=role)
+            unit.session.add(user)
+    unit.session.flush()
+
+
 def load_demo_data(unit: UnitOfWork, settings: MihwarSettings) -> bool:
     """Load the demo organizations into an empty database; False if Mihwar has data already."""
     if unit.session.scalar(select(func.count()).select_from(Organization)):
@@ -159,9 +171,7 @@ def _load_organization(
     session.add(organization)
     session.flush()
     secret = demo_key_secret(demo.slug)
-    session.add(AppUser(organization_id=organization.id, email=demo.admin_email, name=f"{demo.name} admin", role=ADMIN))
-    staff = demo.admin_email.replace("admin@", "staff@")
-    session.add(AppUser(organization_id=organization.id, email=staff, name=f"{demo.name} staff", role=MEMBER))
+    ensure_demo_users(unit, demo)
     key = ApiKey(
         organization_id=organization.id, name="Demo key", prefix=secret[:SHOWN_PREFIX], secret_hash=hash_of(secret)
     )

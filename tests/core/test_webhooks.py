@@ -13,15 +13,16 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from core.columns import utcnow
+from core.columns import aware, utcnow
 from core.config import Settings
 from core.database import Database
 from core.jobs import JobContext
@@ -219,6 +220,82 @@ def test_failures_are_retried_on_the_schedule_then_marked_failed_and_can_be_rede
     assert deliveries(context, registry)[0].status == "delivered"
 
 
+def test_redeliver_leaves_a_delivery_that_is_not_failed_alone(context: JobContext) -> None:
+    registry = Registry()
+    registry.subscribe("https://127.0.0.1:9/hook")
+    publish(context, registry)
+    (delivery,) = deliveries(context, registry)
+
+    with context.unit() as unit:
+        assert redeliver(unit, registry.api, [delivery.id]) == 0  # pending: perhaps being sent right now
+        unit.commit()
+
+
+def test_an_outcome_does_not_overwrite_what_another_worker_wrote_meanwhile(
+    context: JobContext, receiver: Receiver, tls: tuple[Path, Path, Path], sending: Any
+) -> None:
+    registry = Registry()
+    registry.subscribe(receiver.url("/late"))
+    receiver.behave("/late", delay=1.0, status=500)
+    publish(context, registry)
+    sender = sending(registry, webhook_settings(tls))
+
+    sender.run(context)  # claimed, and being sent
+    (delivery,) = deliveries(context, registry)
+    with context.unit() as unit:  # its lease ran out, and another worker delivered it
+        unit.connection.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(status="delivered", attempts=1)
+        )
+        unit.commit()
+    sender.drain(context)
+
+    (after,) = deliveries(context, registry)
+    assert (after.status, after.attempts) == ("delivered", 1)
+    assert [attempt.status_code for attempt in attempts(context, delivery.id)] == [500]  # still logged
+
+
+def test_a_delivery_whose_lease_ran_short_is_given_back_unsent(
+    context: JobContext, receiver: Receiver, tls: tuple[Path, Path, Path], sending: Any
+) -> None:
+    registry = Registry()
+    registry.subscribe(receiver.url("/short"))
+    publish(context, registry)
+    sender = sending(registry, webhook_settings(tls))
+    sender.lease = timedelta(seconds=1)  # shorter than one attempt may take
+
+    sender.run(context)
+    sender.drain(context)
+
+    assert receiver.at("/short") == []
+    (delivery,) = deliveries(context, registry)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert delivery.next_attempt_at is not None
+    assert aware(delivery.next_attempt_at) <= utcnow()  # due again at once, for any worker
+    assert attempts(context, delivery.id) == []
+
+
+def test_outcomes_that_could_not_be_written_are_written_next_time(
+    context: JobContext, receiver: Receiver, tls: tuple[Path, Path, Path], sending: Any, monkeypatch: Any
+) -> None:
+    registry = Registry()
+    registry.subscribe(receiver.url("/ok"))
+    publish(context, registry)
+    sender = sending(registry, webhook_settings(tls))
+    sender.run(context)
+    receiver.wait_for("/ok", 1)
+    time.sleep(0.2)
+    record = sender._record
+    monkeypatch.setattr(sender, "_record", lambda *_: (_ for _ in ()).throw(ConnectionError("database away")))
+
+    with pytest.raises(ConnectionError):
+        sender.run(context)
+    monkeypatch.setattr(sender, "_record", record)
+    sender.drain(context)
+
+    (delivery,) = deliveries(context, registry)
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
 def test_a_receiver_that_answers_500_a_few_times_then_200_is_delivered(
     context: JobContext, receiver: Receiver, tls: tuple[Path, Path, Path], sending: Any
 ) -> None:
@@ -322,6 +399,13 @@ def test_an_address_refused_at_delivery_time_is_a_failed_attempt(
         "https://169.254.169.254/latest/meta-data/",
         "https://[::1]/hook",
         "https://[fd00:ec2::254]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "https://[2002:a9fe:a9fe::]/hook",
+        "https://[::7f00:1]/hook",
+        "https://[::ffff:0:7f00:1]/hook",
+        "https://[fec0::1]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
         "https://0.0.0.0/hook",
         "https://100.64.0.1/hook",
         "http://93.184.215.14/hook",
@@ -340,6 +424,12 @@ def test_a_public_address_is_checked_and_kept() -> None:
 
     assert destination.url == "https://93.184.215.14:8443/hooks/in?x=1"
     assert destination.host_header == "93.184.215.14:8443"
+
+
+def test_an_ipv6_literal_keeps_its_brackets_in_host() -> None:
+    destination = check_url("https://[2606:4700:4700::1111]:8443/hook", WebhookSettings())
+
+    assert destination.host_header == "[2606:4700:4700::1111]:8443"
 
 
 def test_allowed_addresses_may_use_http() -> None:
