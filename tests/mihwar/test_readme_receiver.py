@@ -1,4 +1,5 @@
-"""The receiver the README gives for Mihwar webhooks, run as written, against real deliveries."""
+"""The receiver the README gives for Mihwar webhooks, run as written: real deliveries are
+accepted once, a retry acknowledged again, a stale timestamp and a forgery refused."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from core.columns import aware, utcnow
 from core.config import Settings
 from core.unit_of_work import UnitOfWork
-from core.webhooks import WebhookDelivery
+from core.webhooks import WebhookDelivery, WebhookRequest
+from core.webhooks.registry import Message
 from models.mihwar.ordering import OrderedLine, Orders
 from models.mihwar.tables import InventoryItem
+from models.mihwar.webhooks import MihwarWebhooks
 from tests.mihwar.conftest import Tenant, deliver
 from tests.mihwar.test_delivery_faults import free_port, subscribe
 
@@ -58,6 +62,21 @@ def receiver_process(script: Path, port: int, secret: str, tls: tuple[Path, Path
         printed.extend(process.communicate(timeout=10)[0].splitlines())
 
 
+def delivery_request(unit: UnitOfWork, subscription_id: str) -> WebhookRequest:
+    """The subscription's delivery, signed now, as the sender would send it again."""
+    unit.session.expire_all()
+    delivery = unit.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    ).one()
+    target = MihwarWebhooks().target(unit, subscription_id)
+    assert target is not None
+    message = Message(
+        delivery.event_id, delivery.event_type, aware(delivery.occurred_at), delivery.payload, utcnow(), 2
+    )
+    request = MihwarWebhooks().request(message, target)
+    return WebhookRequest(request.body, {**request.headers, "Content-Type": "application/json"})
+
+
 def test_the_readme_receiver_accepts_real_deliveries_and_refuses_forgeries(
     tmp_path: Path,
     tls: tuple[Path, Path, Path],
@@ -71,18 +90,26 @@ def test_the_readme_receiver_accepts_real_deliveries_and_refuses_forgeries(
     script = tmp_path / "receiver.py"
     script.write_text(readme_receiver())
 
+    url = f"https://127.0.0.1:{port}{subscription.path}"
+    trust = ssl.create_default_context(cafile=str(tls[0]))
     with receiver_process(script, port, subscription.secret, tls) as printed:
         order = Orders(unit).create(tenant.id, [OrderedLine("COF-1KG", 3)])
         unit.commit()
         deliver(local_settings)
+        delivered = delivery_request(unit, subscription.id)
+        again = httpx.post(url, content=delivered.body, headers=delivered.headers, verify=trust)  # a retry
+        stale = dict(delivered.headers, **{"webhook-timestamp": str(int(time.time()) - 600)})
+        replayed = httpx.post(url, content=delivered.body, headers=stale, verify=trust)
         forged = httpx.post(
-            f"https://127.0.0.1:{port}{subscription.path}",
+            url,
             content=b'{"event":"order.created"}',
             headers={"X-Mihwar-Signature": "sha256=" + "0" * 64, "Content-Type": "application/json"},
-            verify=ssl.create_default_context(cafile=str(tls[0])),
+            verify=trust,
         )
 
     assert forged.status_code == 401
+    assert replayed.status_code == 401
+    assert again.status_code == 204
     events = [line for line in printed if line.startswith("order.created ")]
     assert len(events) == 1, printed
     assert order.id in events[0]

@@ -100,6 +100,20 @@ class TestSubscriptions:
         assert refused.status_code == 403
         assert problem(refused)["detail"] == "This operation is open only to the role(s) ADMIN."
 
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [("POST", HOOKS), ("GET", HOOKS), ("DELETE", f"{HOOKS}/hook_x"), ("GET", f"{HOOKS}/hook_x/attempts")],
+    )
+    def test_every_operation_needs_an_admins_session(
+        self, client: TestClient, unit: UnitOfWork, tenant: Tenant, method: str, path: str
+    ) -> None:
+        member = session_of(unit, tenant, MEMBER)
+        body = {"url": "https://93.184.215.14/hook"} if method == "POST" else None
+
+        assert client.request(method, path, json=body).status_code == 401
+        assert client.request(method, path, json=body, headers=tenant.headers).status_code == 401
+        assert client.request(method, path, json=body, headers=member).status_code == 403
+
     def test_another_organizations_subscription_answers_404(
         self,
         local: TestClient,
@@ -223,6 +237,35 @@ class TestDelivery:
         assert request.headers["webhook-id"] == envelope["id"]
         attempts = local.get(f"{HOOKS}/{subscription['id']}/attempts", headers=admin).json()["data"]
         assert {(attempt["statusCode"], attempt["deliveryStatus"]) for attempt in attempts} == {(200, "delivered")}
+
+    def test_a_receiver_answering_410_disables_its_subscription(
+        self,
+        local: TestClient,
+        local_settings: Settings,
+        admin: dict[str, str],
+        receiver: Receiver,
+        unit: UnitOfWork,
+        tenant: Tenant,
+        item: InventoryItem,
+    ) -> None:
+        receiver.behave("/gone", status=410)
+        subscription = local.post(HOOKS, json={"url": receiver.url("/gone")}, headers=admin).json()["data"]
+        Stock(unit).set_level(tenant.id, "COF-1KG", 0)  # two events
+        unit.commit()
+
+        deliver(local_settings)
+        sent = len(receiver.at("/gone"))  # one, or both if they were in flight together
+        Orders(unit).create(tenant.id, [OrderedLine("COF-1KG", 1)])  # after the 410
+        unit.commit()
+        deliver(local_settings)
+
+        (listed,) = local.get(HOOKS, headers=admin).json()["data"]
+        assert (listed["active"], listed["disabledReason"]) == (False, "The receiver answered 410 Gone.")
+        assert 1 <= sent <= 2
+        assert len(receiver.at("/gone")) == sent  # nothing more after the 410
+        attempts = local.get(f"{HOOKS}/{subscription['id']}/attempts", headers=admin).json()["data"]
+        assert [attempt["statusCode"] for attempt in attempts] == [410] * sent
+        assert {attempt["deliveryStatus"] for attempt in attempts} == {"cancelled"}
 
     def test_only_the_subscribed_events_of_the_own_organization_are_sent(
         self,
