@@ -310,6 +310,15 @@ class Subscriptions(Repository):
         self.session.flush()
         return subscription
 
+    def count(self, organization_id: str) -> int:
+        """How many subscriptions the organization has; its row stays locked until the unit
+        ends, so that two creations at once cannot both pass a limit."""
+        self.session.execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+        counted = self.session.scalar(
+            select(func.count()).where(WebhookSubscription.organization_id == organization_id)
+        )
+        return counted or 0
+
     def of(self, organization_id: str) -> Sequence[WebhookSubscription]:
         return self.session.scalars(
             select(WebhookSubscription)

@@ -22,7 +22,7 @@ from typing import Any
 
 from core.cursors import CursorCodec, page, timestamp
 from core.outbox import Event
-from core.problems import NotFound, ValidationFailed
+from core.problems import Conflict, NotFound, ValidationFailed
 from core.unit_of_work import UnitOfWork
 from core.webhooks import Target, UnsafeAddressError, WebhookRequest, WebhookSettings, check_url
 from core.webhooks.registry import Message
@@ -34,6 +34,7 @@ from models.mihwar.repositories import Subscriptions
 from models.mihwar.tables import WebhookSubscription
 
 USER_AGENT = "Mihwar-Webhooks/1.0"
+MAX_SUBSCRIPTIONS = 100  # per organization: their list is one unpaged answer
 GONE_REASON = "The receiver answered 410 Gone."
 
 
@@ -59,6 +60,8 @@ class SubscriptionService:
             check_url(url, self.settings)
         except UnsafeAddressError as exc:
             raise ValidationFailed("The URL cannot receive webhooks.", errors={"url": [str(exc)]}) from None
+        if self.subscriptions.count(user.organization_id) >= MAX_SUBSCRIPTIONS:
+            raise Conflict(f"An organization has at most {MAX_SUBSCRIPTIONS} webhook subscriptions; delete one first.")
         secret = new_secret()
         chosen = [kind for kind in EVENT_TYPES if kind in set(events)] if events is not None else None
         subscription = WebhookSubscription(organization_id=user.organization_id, url=url, secret=secret, events=chosen)

@@ -114,6 +114,19 @@ class TestSubscriptions:
         assert client.request(method, path, json=body, headers=tenant.headers).status_code == 401
         assert client.request(method, path, json=body, headers=member).status_code == 403
 
+    def test_an_organization_has_a_limited_number_of_subscriptions(
+        self, local: TestClient, admin: dict[str, str], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("models.mihwar.webhooks.MAX_SUBSCRIPTIONS", 2)
+        for _ in range(2):
+            assert local.post(HOOKS, json={"url": receiver.url()}, headers=admin).status_code == 201
+
+        refused = local.post(HOOKS, json={"url": receiver.url()}, headers=admin)
+
+        assert refused.status_code == 409
+        assert "at most 2" in problem(refused)["detail"]
+        assert len(local.get(HOOKS, headers=admin).json()["data"]) == 2
+
     def test_another_organizations_subscription_answers_404(
         self,
         local: TestClient,
