@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from core.columns import aware, utcnow
 from core.problems import Conflict, NotFound, Unauthorized
 from core.unit_of_work import UnitOfWork
-from models.mihwar.tables import ROLES, AppUser, BrowserSession, Organization
+from models.mihwar.tables import ROLES, AppUser, BrowserSession, Organization, UserEmail
 
 SESSION_TTL = timedelta(hours=12)
 COOKIE = "mihwar_session"
@@ -48,9 +48,12 @@ class Accounts:
         email = email.strip().lower()
         if self.unit.session.scalar(select(AppUser.id).where(AppUser.email == email)) is not None:
             raise Conflict(f"A user {email} exists already.")
-        user = AppUser(organization_id=organization.id, email=email, name=name, role=role)
+        user = AppUser(
+            organization_id=organization.id, email=email, name=name, role=role, user_name=email, user_name_key=email
+        )
         self.unit.session.add(user)
         self.unit.session.flush()
+        self.unit.session.add(UserEmail(user_id=user.id, value=email, value_key=email, type="work", primary=True))
         return user
 
     def user(self, email: str) -> AppUser:

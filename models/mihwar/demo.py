@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.unit_of_work import UnitOfWork
+from models.mihwar.accounts import Accounts
 from models.mihwar.ingestion import Ingestion
 from models.mihwar.keys import KEY_PREFIX, SHOWN_PREFIX, KeyHolder, hash_of
 from models.mihwar.predictions import Forecaster
@@ -145,8 +146,7 @@ def ensure_demo_users(unit: UnitOfWork, demo: DemoOrganization) -> None:
     staff = demo.admin_email.replace("admin@", "staff@")
     for email, name, role in ((demo.admin_email, "admin", ADMIN), (staff, "staff", MEMBER)):
         if unit.session.scalar(select(AppUser.id).where(AppUser.email == email)) is None:
-            user = AppUser(organization_id=organization.id, email=email, name=f"{demo.name} {name}", role=role)
-            unit.session.add(user)
+            Accounts(unit).create_user(organization, email, f"{demo.name} {name}", role)
     unit.session.flush()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Double, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -197,18 +198,94 @@ ROLES = (ADMIN, MEMBER)
 
 
 class AppUser(Base):
-    """A person of an organization, who uses the web app (and, as an administrator, its settings)."""
+    """A person of an organization, who uses the web app (and, as an administrator, its
+    settings). The SCIM attributes are kept as columns: `user_name` is unique per
+    organization whatever its letter case (`user_name_key`), `email` is the sign-in address
+    (unique across organizations, and absent for a provisioned user who has none), `name`
+    the display name, `version` counts changes (the SCIM ETag)."""
 
     __tablename__ = "mihwar_users"
-    __table_args__ = (Index("ix_mihwar_users_organization_id", "organization_id"),)
+    __table_args__ = (
+        Index("ix_mihwar_users_organization_id", "organization_id"),
+        UniqueConstraint("organization_id", "user_name_key"),
+        Index("ix_mihwar_users_external_id", "organization_id", "external_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("user"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_name: Mapped[str] = mapped_column(String(256))
+    user_name_key: Mapped[str] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserEmail(Base):
+    """One of a user's SCIM `emails`; `value_key` is the address in lower case, for filters."""
+
+    __tablename__ = "mihwar_user_emails"
+    __table_args__ = (
+        Index("ix_mihwar_user_emails_user_id", "user_id"),
+        Index("ix_mihwar_user_emails_value", "value_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("mihwar_users.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(254))
+    value_key: Mapped[str] = mapped_column(String(254))
+    type: Mapped[str | None] = mapped_column(String(32))
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Group(Base):
+    """A SCIM group of an organization: a role. Its members have `role` in Mihwar."""
+
+    __tablename__ = "mihwar_groups"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "display_name_key"),
+        Index("ix_mihwar_groups_external_id", "organization_id", "external_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("grp"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    display_name: Mapped[str] = mapped_column(String(256))
+    display_name_key: Mapped[str] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "mihwar_group_members"
+    __table_args__ = (Index("ix_mihwar_group_members_user_id", "user_id"),)
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("mihwar_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("mihwar_users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ScimAudit(Base):
+    """One provisioning change: which token made it, to what, and when."""
+
+    __tablename__ = "mihwar_scim_audit"
+    __table_args__ = (Index("ix_mihwar_scim_audit_organization", "organization_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    token_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    resource_type: Mapped[str] = mapped_column(String(16))
+    resource_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class BrowserSession(Base):
