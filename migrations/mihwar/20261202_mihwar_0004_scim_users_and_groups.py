@@ -83,6 +83,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('family_name', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE mihwar_users SET user_name = email, user_name_key = lower(email), version = 1, updated_at = created_at"
     )
@@ -109,6 +110,7 @@ def downgrade() -> None:
         batch_op.alter_column('email',
                existing_type=sa.VARCHAR(length=254),
                nullable=False)
+        batch_op.drop_column('deleted_at')
         batch_op.drop_column('updated_at')
         batch_op.drop_column('version')
         batch_op.drop_column('family_name')

@@ -225,6 +225,8 @@ class AppUser(Base):
     family_name: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Deprovisioned by a SCIM DELETE: no longer a user (nor a SCIM resource), its data kept.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserEmail(Base):
