@@ -1,4 +1,5 @@
-"""Mihwar's own settings: its rate limit, ingestion limits, cursor secret and forecast horizon."""
+"""Mihwar's own settings: its rate limit, ingestion limits, cursor secret, forecast horizon,
+webhooks, and which SCIM groups make administrators."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class MihwarSettings:
     forecast_horizon: int = 4  # periods predicted after an item's latest ordered period
     idempotency_hours: int = 24
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # SCIM groups whose members are administrators (any letter case); other groups make members.
+    scim_admin_groups: tuple[str, ...] = ("Mihwar Admins",)
 
     def __post_init__(self) -> None:
         if not 1 <= self.forecast_horizon <= MAX_HORIZON:
@@ -36,4 +39,9 @@ class MihwarSettings:
             cursor_secret=env.get("MIHWAR_CURSOR_SECRET") or dev_secret(instance_dir / "mihwar_cursor_secret"),
             forecast_horizon=int(env.get("MIHWAR_FORECAST_HORIZON") or cls.forecast_horizon),
             webhooks=WebhookSettings.from_env(env),
+            scim_admin_groups=tuple(
+                name.strip()
+                for name in (env.get("MIHWAR_SCIM_ADMIN_GROUPS") or cls.scim_admin_groups[0]).split(",")
+                if name.strip()
+            ),
         )

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from core.problems import Unauthorized
 from core.unit_of_work import UnitOfWork
 from models.mihwar.accounts import Accounts
-from models.mihwar.scim.users import Provisioning, ScimUsers, etag
+from models.mihwar.scim.changes import Provisioning, etag
+from models.mihwar.scim.users import ScimUsers
 from models.mihwar.tables import ScimAudit
 from tests.mihwar.conftest import Tenant
 

@@ -12,7 +12,8 @@ identity providers really send (RFC 7643 is stricter than Okta and Entra ID).
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import Field
 from scim2_models import Email, EnterpriseUser, Group, Manager, Reference, Required, ScimPolicy, User
@@ -46,3 +47,32 @@ POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
+
+
+def normalized_patch(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A PATCH body in the forms scim2-models reads, from those the IdPs send:
+    - members given as `{"$ref": null, "value": …}` (Entra ID) lose their null members, so
+      that a removal by value list matches the member;
+    - Entra ID's manager, as `path: "manager"` or a bare id or a list of one, becomes the
+      enterprise extension's `manager` with a `value`."""
+    operations = []
+    for operation in body.get("Operations") or []:
+        if not isinstance(operation, Mapping):
+            operations.append(operation)
+            continue
+        operation = dict(operation)
+        value = operation.get("value")
+        if isinstance(value, list):
+            operation["value"] = [
+                {key: item for key, item in entry.items() if item is not None} if isinstance(entry, Mapping) else entry
+                for entry in value
+            ]
+        path = str(operation.get("path") or "")
+        if path.lower() in ("manager", f"{ENTERPRISE_USER}:manager".lower()):
+            operation["path"] = f"{ENTERPRISE_USER}:manager"
+            manager = operation.get("value")
+            if isinstance(manager, list):
+                manager = manager[0] if manager else None
+            operation["value"] = {"value": manager} if isinstance(manager, str) else manager
+        operations.append(operation)
+    return {**body, "Operations": operations} if "Operations" in body else dict(body)

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from scim2_models import (
     Context,
     GroupMembership,
@@ -25,49 +24,23 @@ from scim2_models import (
     Meta,
     Name,
     NotFoundException,
-    PatchOp,
-    PreconditionFailedException,
     UniquenessException,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, true
 
 from core.columns import aware, utcnow
 from core.unit_of_work import UnitOfWork
+from models.mihwar.scim.changes import Provisioning, check_version, etag, patched, validated
 from models.mihwar.scim.filters import USERS, where
-from models.mihwar.scim.resources import POLICY, KeptEmail, ScimUser
-from models.mihwar.tables import MEMBER, AppUser, BrowserSession, Group, ScimAudit, UserEmail
+from models.mihwar.scim.resources import KeptEmail, ScimUser
+from models.mihwar.tables import MEMBER, AppUser, BrowserSession, Group, UserEmail
 from models.mihwar.tables import GroupMember as Membership
-
-
-@dataclass(frozen=True)
-class Provisioning:
-    """Who provisions (an organization, by one of its SCIM tokens), and where its resources live."""
-
-    organization_id: str
-    token_id: str
-    base_url: str  # of the SCIM endpoints, for `meta.location`
-
-    def location(self, resource_type: str, resource_id: str) -> str:
-        return f"{self.base_url}/{resource_type}s/{resource_id}"
 
 
 @dataclass(frozen=True)
 class Page:
     total: int
     users: Sequence[ScimUser]
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'
-
-
-def check_version(version: int, if_match: str | None) -> None:
-    """RFC 7644 §3.14: a write with an `If-Match` that names no current version answers 412."""
-    if if_match is None:
-        return
-    wanted = {tag.strip() for tag in if_match.split(",")}
-    if "*" not in wanted and etag(version) not in wanted and f'"{version}"' not in wanted:
-        raise PreconditionFailedException(detail="The resource has changed since that version.")
 
 
 class ScimUsers:
@@ -141,7 +114,7 @@ class ScimUsers:
     # Writing -------------------------------------------------------------------------------
 
     def create(self, body: Mapping[str, Any]) -> ScimUser:
-        given = _validated(body, Context.RESOURCE_CREATION_REQUEST)
+        given = validated(ScimUser, body, Context.RESOURCE_CREATION_REQUEST)
         user = AppUser(
             organization_id=self.provisioning.organization_id,
             role=MEMBER,
@@ -150,7 +123,6 @@ class ScimUsers:
             user_name_key="",
             active=True,
         )
-        self.session.add(user)
         self._store(user, given)
         self._audit("create", user.id, body)
         return self.resource(user)
@@ -158,7 +130,7 @@ class ScimUsers:
     def replace(self, user_id: str, body: Mapping[str, Any], if_match: str | None) -> ScimUser:
         user = self._user(user_id, for_update=True)
         check_version(user.version, if_match)
-        given = _validated(body, Context.RESOURCE_REPLACEMENT_REQUEST)
+        given = validated(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
         self._store(user, given, bump=True)
         self._audit("replace", user.id, body)
         return self.resource(user)
@@ -167,13 +139,7 @@ class ScimUsers:
         user = self._user(user_id, for_update=True)
         check_version(user.version, if_match)
         current = self.resource(user)
-        try:
-            operations = PatchOp[ScimUser].model_validate(
-                body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
-            )
-        except ValidationError as exc:
-            raise InvalidValueException(detail=_first_error(exc)) from None
-        if operations.patch(current, scim_policy=POLICY):
+        if patched(ScimUser, current, body):
             self._store(user, current, bump=True)
         self._audit("patch", user.id, body)
         return self.resource(user)
@@ -209,13 +175,15 @@ class ScimUsers:
             select(AppUser.id).where(
                 AppUser.organization_id == self.provisioning.organization_id,
                 AppUser.user_name_key == key,
-                AppUser.id != user.id,
+                AppUser.id != user.id if user.id else true(),
             )
         )
         if taken is not None:
             raise UniquenessException(detail=f"The userName {given.user_name!r} is taken.")
         was_active = user.active
         user.user_name, user.user_name_key = given.user_name, key
+        if user not in self.session:
+            self.session.add(user)  # a new one, once its userName is known to be free
         user.external_id = given.external_id
         user.given_name = given.name.given_name if given.name else None
         user.family_name = given.name.family_name if given.name else None
@@ -256,34 +224,4 @@ class ScimUsers:
         self.session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
 
     def _audit(self, action: str, user_id: str, body: Mapping[str, Any] | None) -> None:
-        self.session.add(
-            ScimAudit(
-                organization_id=self.provisioning.organization_id,
-                token_id=self.provisioning.token_id,
-                action=action,
-                resource_type="User",
-                resource_id=user_id,
-                changes=_without_secrets(body),
-            )
-        )
-        self.session.flush()
-
-
-def _validated(body: Mapping[str, Any], context: Context) -> ScimUser:
-    try:
-        return ScimUser.model_validate(dict(body), scim_ctx=context, scim_policy=POLICY)
-    except ValidationError as exc:
-        raise InvalidValueException(detail=_first_error(exc)) from None
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where_ = ".".join(str(step) for step in error.get("loc", ()))
-    return f"{where_}: {error.get('msg', 'invalid')}" if where_ else str(error.get("msg", "invalid"))
-
-
-def _without_secrets(body: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """What the audit keeps of a request: everything but a password."""
-    if body is None:
-        return None
-    return {key: value for key, value in body.items() if key.lower() != "password"}
+        self.provisioning.audit(self.session, action, "User", user_id, body)

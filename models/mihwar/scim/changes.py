@@ -1,0 +1,84 @@
+"""What every SCIM write has in common, for users and groups alike: who provisions, reading
+a body or a PATCH into a resource, versions (ETags), and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from scim2_models import Context, InvalidValueException, PatchOp, PreconditionFailedException, Resource
+from sqlalchemy.orm import Session
+
+from models.mihwar.scim.resources import POLICY, normalized_patch
+from models.mihwar.tables import ScimAudit
+
+R = TypeVar("R", bound=Resource[Any])
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """Who provisions (an organization, by one of its SCIM tokens), and where its resources live."""
+
+    organization_id: str
+    token_id: str
+    base_url: str  # of the SCIM endpoints, for `meta.location`
+
+    def location(self, resource_type: str, resource_id: str) -> str:
+        return f"{self.base_url}/{resource_type}s/{resource_id}"
+
+    def audit(self, session: Session, action: str, resource: str, resource_id: str, body: Any) -> None:
+        """Record a change: which token made it, to what, and what it asked (passwords left out)."""
+        changes = None
+        if isinstance(body, Mapping):
+            changes = {key: value for key, value in body.items() if str(key).lower() != "password"}
+        session.add(
+            ScimAudit(
+                organization_id=self.organization_id,
+                token_id=self.token_id,
+                action=action,
+                resource_type=resource,
+                resource_id=resource_id,
+                changes=changes,
+            )
+        )
+        session.flush()
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def check_version(version: int, if_match: str | None) -> None:
+    """RFC 7644 §3.14: a write with an `If-Match` that names no current version answers 412."""
+    if if_match is None:
+        return
+    wanted = {tag.strip() for tag in if_match.split(",")}
+    if "*" not in wanted and etag(version) not in wanted and f'"{version}"' not in wanted:
+        raise PreconditionFailedException(detail="The resource has changed since that version.")
+
+
+def validated(model: type[R], body: Mapping[str, Any], context: Context) -> R:
+    """A POST or PUT body as `model`, or 400 `invalidValue`."""
+    try:
+        return model.model_validate(dict(body), scim_ctx=context, scim_policy=POLICY)
+    except ValidationError as exc:
+        raise InvalidValueException(detail=first_error(exc)) from None
+
+
+def patched(model: type[R], resource: R, body: Mapping[str, Any]) -> bool:
+    """Apply a PATCH body's operations to `resource`, all or none; whether it changed."""
+    try:
+        operations: PatchOp[Any] = PatchOp[model].model_validate(  # type: ignore[valid-type]
+            normalized_patch(body), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        )
+    except ValidationError as exc:
+        raise InvalidValueException(detail=first_error(exc)) from None
+    return bool(operations.patch(resource, scim_policy=POLICY))
+
+
+def first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(step) for step in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))

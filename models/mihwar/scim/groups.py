@@ -1,0 +1,208 @@
+"""An organization's groups as SCIM Group resources: each group is a role.
+
+Membership decides what a user may do in Mihwar: a member of a group whose role is ADMIN
+is an administrator, a member of groups of MEMBER only is a member, and the change takes
+effect with the request that makes it (a session reads the user's role on every request).
+A group's role comes from its name when it is created: the names in `admin_groups`
+(MIHWAR_SCIM_ADMIN_GROUPS, any letter case) make administrators, any other name members.
+Display names are unique in an organization (Entra ID matches groups by them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_models import (
+    Context,
+    InvalidValueException,
+    Meta,
+    NotFoundException,
+    UniquenessException,
+)
+from scim2_models import GroupMember as ScimMember
+from sqlalchemy import delete, func, select, true
+
+from core.columns import aware, utcnow
+from core.unit_of_work import UnitOfWork
+from models.mihwar.scim.changes import Provisioning, check_version, etag, patched, validated
+from models.mihwar.scim.filters import GROUPS, where
+from models.mihwar.scim.resources import ScimGroup
+from models.mihwar.tables import ADMIN, MEMBER, AppUser, Group, GroupMember
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    total: int
+    groups: Sequence[ScimGroup]
+
+
+class ScimGroups:
+    def __init__(self, unit: UnitOfWork, provisioning: Provisioning, admin_groups: Collection[str]) -> None:
+        self.unit = unit
+        self.session = unit.session
+        self.provisioning = provisioning
+        self.admin_groups = {name.lower() for name in admin_groups}
+
+    def get(self, group_id: str) -> ScimGroup:
+        return self.resource(self._group(group_id))
+
+    def search(self, filter_text: str | None, start_index: int, count: int) -> GroupPage:
+        conditions = [Group.organization_id == self.provisioning.organization_id]
+        if filter_text:
+            conditions.append(where(GROUPS, filter_text))
+        total = self.session.scalar(select(func.count()).select_from(Group).where(*conditions)) or 0
+        rows = (
+            self.session.scalars(
+                select(Group)
+                .where(*conditions)
+                .order_by(Group.display_name_key, Group.id)
+                .offset(start_index - 1)
+                .limit(count)
+            ).all()
+            if count
+            else []
+        )
+        return GroupPage(total, [self.resource(row) for row in rows])
+
+    def resource(self, group: Group) -> ScimGroup:
+        members = self.session.execute(
+            select(AppUser.id, AppUser.user_name)
+            .join(GroupMember, GroupMember.user_id == AppUser.id)
+            .where(GroupMember.group_id == group.id)
+            .order_by(AppUser.user_name_key)
+        ).all()
+        return ScimGroup(
+            id=group.id,
+            external_id=group.external_id,
+            display_name=group.display_name,
+            members=[
+                ScimMember.model_validate(
+                    {
+                        "value": user_id,
+                        "display": user_name,
+                        "type": "User",
+                        "$ref": self.provisioning.location("User", user_id),
+                    }
+                )
+                for user_id, user_name in members
+            ],
+            meta=Meta(
+                resource_type="Group",
+                created=aware(group.created_at),
+                last_modified=aware(group.updated_at),
+                location=self.provisioning.location("Group", group.id),
+                version=etag(group.version),
+            ),
+        )
+
+    def create(self, body: Mapping[str, Any]) -> ScimGroup:
+        given = validated(ScimGroup, body, Context.RESOURCE_CREATION_REQUEST)
+        name = given.display_name or ""
+        role = ADMIN if name.lower() in self.admin_groups else MEMBER
+        group = Group(
+            organization_id=self.provisioning.organization_id, role=role, display_name="", display_name_key=""
+        )
+        self._store(group, given)
+        self._audit("create", group.id, body)
+        return self.resource(group)
+
+    def replace(self, group_id: str, body: Mapping[str, Any], if_match: str | None) -> ScimGroup:
+        group = self._group(group_id, for_update=True)
+        check_version(group.version, if_match)
+        self._store(group, validated(ScimGroup, body, Context.RESOURCE_REPLACEMENT_REQUEST), bump=True)
+        self._audit("replace", group.id, body)
+        return self.resource(group)
+
+    def patch(self, group_id: str, body: Mapping[str, Any], if_match: str | None) -> ScimGroup:
+        group = self._group(group_id, for_update=True)
+        check_version(group.version, if_match)
+        current = self.resource(group)
+        if patched(ScimGroup, current, body):
+            self._store(group, current, bump=True)
+        self._audit("patch", group.id, body)
+        return self.resource(group)
+
+    def delete(self, group_id: str) -> None:
+        group = self._group(group_id, for_update=True)
+        former = set(self.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
+        self.session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
+        self.session.delete(group)
+        self.session.flush()
+        self._recompute_roles(former)
+        self._audit("delete", group_id, None)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _group(self, group_id: str, for_update: bool = False) -> Group:
+        query = select(Group).where(Group.id == group_id, Group.organization_id == self.provisioning.organization_id)
+        group = self.session.scalar(query.with_for_update() if for_update else query)
+        if group is None:
+            raise NotFoundException(detail=f"No group {group_id}.")
+        return group
+
+    def _store(self, group: Group, given: ScimGroup, bump: bool = False) -> None:
+        name = (given.display_name or "").strip()
+        if not name:
+            raise InvalidValueException(detail="displayName is required.")
+        taken = self.session.scalar(
+            select(Group.id).where(
+                Group.organization_id == self.provisioning.organization_id,
+                Group.display_name_key == name.lower(),
+                Group.id != group.id if group.id else true(),
+            )
+        )
+        if taken is not None:
+            raise UniquenessException(detail=f"The displayName {name!r} is taken.")
+        group.display_name, group.display_name_key = name, name.lower()
+        group.external_id = given.external_id
+        if group not in self.session:
+            self.session.add(group)  # a new one, once its name is known to be free
+        if bump:
+            group.version += 1
+            group.updated_at = utcnow()
+        self.session.flush()
+        wanted = {member.value for member in given.members or [] if member.value}
+        self._check_members(wanted)
+        current = set(self.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
+        if wanted - current:
+            self.session.add_all(GroupMember(group_id=group.id, user_id=user_id) for user_id in wanted - current)
+        if current - wanted:
+            self.session.execute(
+                delete(GroupMember).where(GroupMember.group_id == group.id, GroupMember.user_id.in_(current - wanted))
+            )
+        self.session.flush()
+        self._recompute_roles(wanted ^ current)
+
+    def _check_members(self, user_ids: set[str]) -> None:
+        if not user_ids:
+            return
+        known = set(
+            self.session.scalars(
+                select(AppUser.id).where(
+                    AppUser.id.in_(user_ids),
+                    AppUser.organization_id == self.provisioning.organization_id,
+                    AppUser.deleted_at.is_(None),
+                )
+            )
+        )
+        if unknown := sorted(user_ids - known):
+            raise InvalidValueException(detail=f"No user {', '.join(unknown)} in this organization.")
+
+    def _recompute_roles(self, user_ids: Iterable[str]) -> None:
+        """Each user's role from their groups now: ADMIN if any of them is an admin group."""
+        for user_id in set(user_ids):
+            admin = self.session.scalar(
+                select(Group.id)
+                .join(GroupMember, GroupMember.group_id == Group.id)
+                .where(GroupMember.user_id == user_id, Group.role == ADMIN)
+                .limit(1)
+            )
+            user = self.session.get(AppUser, user_id)
+            if user is not None:
+                user.role = ADMIN if admin is not None else MEMBER
+        self.session.flush()
+
+    def _audit(self, action: str, group_id: str, body: Mapping[str, Any] | None) -> None:
+        self.provisioning.audit(self.session, action, "Group", group_id, body)
