@@ -17,7 +17,8 @@ written and signed. The engine does the rest, the same for every API:
    `Ed25519Signer`), one signature or several during a key rotation;
 4. retries on a schedule of exponential back-off with jitter (webhooks/schedule.py), until
    the last attempt marks the delivery failed; a failed one can be sent again
-   (`redeliver`);
+   (`redeliver`), and is kept until then, while delivered and cancelled ones are
+   forgotten after a week (`retention_job`);
 5. no request forgery: a URL whose host resolves to a loopback, private, link-local or
    otherwise non-public address is refused when subscribed and again when sent, and the
    connection goes to the address that was checked (webhooks/addresses.py).
@@ -26,6 +27,7 @@ written and signed. The engine does the rest, the same for every API:
 from core.webhooks.addresses import UnsafeAddressError, check_url
 from core.webhooks.fanout import fan_out
 from core.webhooks.registry import Registry, Target, WebhookRequest
+from core.webhooks.retention import retention_job
 from core.webhooks.sender import Sender, redeliver
 from core.webhooks.settings import WebhookSettings
 from core.webhooks.signing import Ed25519Signer, HmacSigner, Signer, standard_webhooks
@@ -46,5 +48,6 @@ __all__ = [
     "check_url",
     "fan_out",
     "redeliver",
+    "retention_job",
     "standard_webhooks",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 # Seconds after the first attempt fails, then after each retry: about a day in all.
@@ -33,6 +34,7 @@ class WebhookSettings:
     # for tests and local development only.
     allowed_networks: tuple[Network, ...] = field(default=())
     ca_file: Path | None = None  # extra certificate authorities to trust (besides the system's)
+    retention: timedelta = timedelta(days=7)  # delivered and cancelled deliveries are kept this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
@@ -45,6 +47,7 @@ class WebhookSettings:
             per_subscription=int(env.get("WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION") or cls.per_subscription),
             allowed_networks=_networks(env.get("WEBHOOK_ALLOWED_ADDRESSES")),
             ca_file=Path(env["WEBHOOK_CA_FILE"]) if env.get("WEBHOOK_CA_FILE") else None,
+            retention=timedelta(days=float(env.get("WEBHOOK_RETENTION_DAYS") or 7)),
         )
 
     @property

@@ -23,7 +23,7 @@ from core.outbox import Event
 from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
-from core.webhooks import Sender, fan_out
+from core.webhooks import Sender, fan_out, retention_job
 from handlers.mihwar.auth_failures import AuthFailureLimit
 from handlers.mihwar.commands import commands
 from handlers.mihwar.errors import rejection, render_problem
@@ -156,8 +156,8 @@ def recompute_predictions(unit: UnitOfWork, event: Event) -> None:
 
 
 def jobs(mounted: Mounted[MihwarSettings]) -> Sequence[Job]:
-    """Webhook delivery, overdue checklists, and the purge of idempotency keys past their 24
-    hours and of expired sessions."""
+    """Webhook delivery and its retention, overdue checklists, and the purge of idempotency
+    keys past their 24 hours and of expired sessions."""
 
     def purge(context: JobContext) -> int:
         with context.unit() as unit:
@@ -167,6 +167,7 @@ def jobs(mounted: Mounted[MihwarSettings]) -> Sequence[Job]:
 
     return [
         Sender(WEBHOOKS, mounted.config.webhooks).job(),
+        retention_job(API_NAME, mounted.config.webhooks.retention),
         missed_job(),
         Job("mihwar-purge", purge, interval=PURGE_INTERVAL_SECONDS),
     ]

@@ -39,6 +39,7 @@ from core.webhooks import (
     check_url,
     fan_out,
     redeliver,
+    retention_job,
 )
 from core.webhooks.registry import Message
 from core.webhooks.signing import Ed25519Signer, HmacSigner, standard_webhooks
@@ -294,6 +295,35 @@ def test_outcomes_that_could_not_be_written_are_written_next_time(
 
     (delivery,) = deliveries(context, registry)
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
+def test_sent_deliveries_are_forgotten_after_their_retention_and_failed_ones_kept(
+    context: JobContext, receiver: Receiver, tls: tuple[Path, Path, Path], sending: Any
+) -> None:
+    registry = Registry()
+    registry.subscribe(receiver.url("/kept"))
+    receiver.behave("/kept", failures=1, failure_status=500)
+    for _ in range(3):
+        publish(context, registry)
+    sender = sending(registry, webhook_settings(tls, schedule=()))  # one attempt: the first fails for good
+    run_until_settled(sender, context)
+    statuses = sorted(delivery.status for delivery in deliveries(context, registry))
+    assert statuses == ["delivered", "delivered", "failed"]
+    with context.unit() as unit:  # all of them sent a month ago
+        unit.connection.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.api == registry.api)
+            .values(created_at=utcnow() - timedelta(days=30))
+        )
+        unit.commit()
+
+    job = retention_job(registry.api, timedelta(days=7))
+    while job.run(context):
+        pass
+
+    (kept,) = deliveries(context, registry)
+    assert kept.status == "failed"
+    assert len(attempts(context, kept.id)) == 1
 
 
 def test_a_receiver_that_answers_500_a_few_times_then_200_is_delivered(
