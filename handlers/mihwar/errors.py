@@ -1,4 +1,5 @@
-"""Mihwar's error format: RFC 9457 problem details, with an `errors` list of `{pointer, detail}`.
+"""Mihwar's error format: RFC 9457 problem details, with an `errors` list of `{pointer, detail}`
+(and SCIM's own under `/api/scim/v2`, handlers/mihwar/scim_errors.py).
 
 Each invalid field is named as the spec's `ProblemFieldError` says: a JSON Pointer into the
 body (`/lines/0/orderedQty`), or the name of the invalid parameter. The core reports both
@@ -24,6 +25,7 @@ from core.config import PROJECT_ROOT
 from core.problems import Problem, problem_response
 from core.ratelimit import Quota
 from core.validation import BODY_ROOT
+from handlers.mihwar.scim_errors import is_scim, render_scim_error
 
 SPEC = PROJECT_ROOT / "specs" / "mihwar.yaml"
 # RFC 9110's names, where Python's status phrases still have the older ones.
@@ -58,6 +60,8 @@ def pointer(field: str) -> str:
 
 
 def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
+    if is_scim(request):
+        return render_scim_error(problem)
     title = TITLES.get(problem.status, problem.title)
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": problem.status}
     if problem.detail:
