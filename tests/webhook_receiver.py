@@ -85,7 +85,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender went away mid-request (killed, say): nothing arrived
+                self.close_connection = True
+                return
             with receiver.lock:
                 receiver.received.append(
                     Received(
