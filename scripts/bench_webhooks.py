@@ -47,7 +47,7 @@ def run(markdown_table: Callable[[list[str], list[list[str]]], str], bin_dir: Pa
         "WEBHOOK_ALLOWED_ADDRESSES": "127.0.0.1/32",
         "WEBHOOK_CA_FILE": str(ca),
     }
-    port = _free_port()
+    port = bench_mihwar._free_port()
     receiver = None
     try:
         subprocess.run([bin_dir / "partner-gateway", "setup"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
@@ -190,9 +190,3 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"the receiver did not listen on {port}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

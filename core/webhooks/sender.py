@@ -31,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -293,16 +293,7 @@ class Sender:
         excerpt: str | None = None
         try:
             destination = check_url(item.target.url, self.settings)
-            message = item.message
-            sent = Message(
-                message.event_id,
-                message.event_type,
-                message.occurred_at,
-                message.payload,
-                attempted_at,
-                message.attempt,
-            )
-            request = self.registry.request(sent, item.target)
+            request = self.registry.request(replace(item.message, sent_at=attempted_at), item.target)
             answer = self._transport.post(
                 destination, request.body, {**request.headers, "Content-Type": "application/json"}
             )

@@ -43,36 +43,35 @@ class Organization(Base):
         return self.plan == ENTERPRISE
 
 
-class ApiKey(Base):
-    """An organization's API key: only a hash of the secret is kept, and a prefix to recognise it by."""
+class HashedCredential:
+    """A secret an organization authenticates with: only its hash is kept, and a prefix to
+    recognise it by (API keys and SCIM tokens alike)."""
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(HashedCredential, Base):
+    """An organization's API key, for the integrations API."""
 
     __tablename__ = "mihwar_api_keys"
     __table_args__ = (Index("ix_mihwar_api_keys_organization_id", "organization_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("key"))
-    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ScimToken(Base):
-    """An Enterprise organization's SCIM provisioning token: a hash of the secret, and a prefix."""
+class ScimToken(HashedCredential, Base):
+    """An Enterprise organization's SCIM provisioning token."""
 
     __tablename__ = "mihwar_scim_tokens"
     __table_args__ = (Index("ix_mihwar_scim_tokens_organization_id", "organization_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("scimtok"))
-    organization_id: Mapped[str] = mapped_column(ForeignKey("mihwar_organizations.id"))
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InventoryItem(Timestamps, Base):

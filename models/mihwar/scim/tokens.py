@@ -10,28 +10,22 @@ and its own table, so neither can open the other's door.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from core.columns import aware, utcnow
 from core.problems import Forbidden, NotFound, Unauthorized
 from core.unit_of_work import UnitOfWork
+from models.mihwar.keys import LAST_USED_RESOLUTION, hash_of
 from models.mihwar.tables import ENTERPRISE, Organization, ScimToken
 
 TOKEN_PREFIX = "scim_live_"  # noqa: S105 - a prefix, not a secret
 TOKEN_FORMAT = re.compile(r"scim_live_[A-Za-z0-9_-]{43}")
 SHOWN_PREFIX = len(TOKEN_PREFIX) + 4
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def hash_of(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
