@@ -32,7 +32,7 @@ from starlette.types import Receive
 
 from core.concurrency import HandlerPool
 from core.problems import FieldErrors, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from core.validation import BODY_ROOT, SchemaValidator, form_value
+from core.validation import BODY_ROOT, SchemaValidator, form_value, too_deep
 
 OFFLOAD_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 1000
@@ -88,6 +88,9 @@ def _finite_float(text: str) -> float:
     return number
 
 
+MAX_NESTING = 256  # levels of arrays and objects, as deep as the validator reads
+
+
 def parse_json(raw: bytes) -> Any:
     """The JSON value of `raw`, or a 400 that says plainly what is wrong with it."""
     try:
@@ -109,7 +112,23 @@ def parse_json(raw: bytes) -> Any:
         raise invalid("Invalid JSON: a string holds a lone UTF-16 surrogate.")
     if _NUL_ESCAPE.search(raw) and _has_nul(value):
         raise invalid("A string holds a NUL character (\\u0000), which no text column can store.")
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _deeper_than(value, MAX_NESTING):
+        raise too_deep()
     return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels; iterative, so depth costs no
+    recursion. A body is refused that deep whatever its schema says of the member holding it,
+    as the validator (jsonschema-rs) stops at that depth."""
+    pending = [(value, 0)] if isinstance(value, dict | list) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth >= limit:
+            return True
+        members = item.values() if isinstance(item, dict) else item
+        pending.extend((member, depth + 1) for member in members if isinstance(member, dict | list))
+    return False
 
 
 def _has_nul(value: Any) -> bool:

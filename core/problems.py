@@ -179,7 +179,9 @@ class ProblemDispatcher:
 
     async def __call__(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         problem = problem_from_exception(exc)
-        if problem.status >= 500:
+        if problem.status >= 500 and isinstance(exc, ApiProblem):  # an answer a handler chose (501, 503)
+            logger.warning("answered %s (request %s): %s", problem.status, current_request_id(), problem.detail)
+        elif problem.status >= 500:
             logger.error("unhandled error (request %s)", current_request_id(), exc_info=exc)
         api = self.api_for(request.url.path)
         if api is None:
