@@ -125,8 +125,10 @@ def send(
 
 def errors_of(response: Any) -> Any:
     """The field errors by field, wherever the API's format keeps them (a list of RFC 9457
-    `{pointer, detail}` members, or a mapping of field to messages)."""
+    `{pointer, detail}` members, a mapping of field to messages, or a SCIM error's `detail`)."""
     body = response.json()
+    if "urn:ietf:params:scim:api:messages:2.0:Error" in body.get("schemas", []):  # says them in `detail`
+        return {"$": [body["detail"]]} if "detail" in body else None
     errors = body["errors"] if "errors" in body else body.get("error", {}).get("details", {}).get("errors")
     if isinstance(errors, list):
         grouped: dict[str, list[str]] = {}

@@ -2,8 +2,9 @@
 limit, its error format (handlers/mihwar/errors.py), its jobs (predictions, webhook
 delivery, missed checklists), demo data and commands (handlers/mihwar/commands.py).
 
-The `/api/integrations/v1` and `/api/settings/webhooks` operations are served; the spec's
-SCIM operations are not yet, so they are left out of routing until their handlers exist.
+Three kinds of caller, each with its own credential and none accepted where another is
+due: an API key on `/api/integrations/v1`, an administrator's browser session on
+`/api/settings`, and an identity provider's SCIM token on `/api/scim/v2`.
 """
 
 from __future__ import annotations
@@ -40,24 +41,11 @@ from models.mihwar.events import API_NAME, IMPORT_COMPLETED
 from models.mihwar.ingestion import at_most_max_lines
 from models.mihwar.keys import KeyHolder, Tenants, is_well_formed
 from models.mihwar.predictions import Forecaster
+from models.mihwar.scim.tokens import Provisioner, ScimTokens
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.webhooks import MihwarWebhooks
 
 INTEGRATIONS = "/api/integrations/v1"
-SERVED = frozenset(
-    {
-        "ingestOrderLines",
-        "listIntegrationInventoryItems",
-        "getIntegrationInventoryItem",
-        "listIntegrationOrders",
-        "getIntegrationOrder",
-        "listIntegrationPredictions",
-        "createWebhookSubscription",
-        "listWebhookSubscriptions",
-        "deleteWebhookSubscription",
-        "listWebhookDeliveryAttempts",
-    }
-)
 SESSION_OPERATIONS = frozenset(
     {
         "createWebhookSubscription",
@@ -95,8 +83,26 @@ class SessionVerifier:
             return Accounts(unit).authenticate(credential)
 
 
+class ScimTokenVerifier:
+    """A `scim_live_` token of an Enterprise organization: one indexed read, in the handler pool,
+    so a revoked token answers 401 from the next request on."""
+
+    def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
+        self.mounted = mounted
+
+    def __call__(self, credential: str, request: ConnexionRequest) -> Provisioner:
+        with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
+            provisioner = ScimTokens(unit).authenticate(credential)
+            unit.commit()
+        return provisioner
+
+
 def security(mounted: Mounted[MihwarSettings]) -> Mapping[str, Verifier]:
-    return {"integrationsApiKey": ApiKeyVerifier(mounted), "sessionCookie": SessionVerifier(mounted)}
+    return {
+        "integrationsApiKey": ApiKeyVerifier(mounted),
+        "sessionCookie": SessionVerifier(mounted),
+        "scimBearer": ScimTokenVerifier(mounted),
+    }
 
 
 def rate_limit_key(scope: Scope) -> str | None:
@@ -205,19 +211,30 @@ def demo_credentials(mounted: Mounted[MihwarSettings]) -> dict[str, Any]:
 
 
 class DemoClient:
-    """Calls the integrations operations with the Enterprise demo organization's key, and the
-    settings operations in a browser session of its administrator."""
+    """Calls the integrations operations with the Enterprise demo organization's key, the
+    settings operations in a browser session of its administrator, and SCIM with its token."""
 
     def __init__(self, mounted: Mounted[MihwarSettings]) -> None:
         self.mounted = mounted
         self.headers = {"Authorization": f"Bearer {demo_key_secret(DEMO_ORGANIZATIONS[0].slug)}"}
         self.cookie: str | None = None
+        self.scim_token: str | None = None
+
+    def _scim_token(self) -> str:
+        if self.scim_token is None:
+            with UnitOfWork(self.mounted.database, self.mounted.settings) as unit:
+                self.scim_token = ensure_demo_scim_token(unit, DEMO_ORGANIZATIONS[0])
+                unit.commit()
+        assert self.scim_token is not None  # the first demo organization is on Enterprise
+        return self.scim_token
 
     def renew(self) -> None:
         """A new session next time (the key stays the same: a client's state is the organization's data)."""
         self.cookie = None
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
+        if operation_id and operation_id.startswith("scim"):
+            return {"Authorization": f"Bearer {self._scim_token()}"}
         if operation_id in SESSION_OPERATIONS:
             self.cookie = self.cookie or admin_cookie(self.mounted, DEMO_ORGANIZATIONS[0].admin_email)
             return {"Cookie": self.cookie}
@@ -239,7 +256,6 @@ API: Api[MihwarSettings] = Api(
     event_handlers={IMPORT_COMPLETED: recompute_predictions, "*": fan_out(lambda _unit: WEBHOOKS)},
     body_limits=body_limits,
     body_checks={"ingestOrderLines": at_most_max_lines},
-    operations=SERVED,
     # A cursor is valid only if this list gave it out (a string the schema admits may not be one).
     state_dependent_statuses={
         "listIntegrationInventoryItems": ["400"],
@@ -248,6 +264,21 @@ API: Api[MihwarSettings] = Api(
         # A URL the schema admits may not resolve, or not to a public address.
         "createWebhookSubscription": ["400"],
         "listWebhookDeliveryAttempts": ["400"],
+        # A filter's grammar (RFC 7644 §3.4.2.2: nesting, quoting, the attributes of each
+        # resource type) is more than a pattern can state: a string the schema admits may not parse.
+        "scimListUsers": ["400"],
+        "scimListGroups": ["400"],
+        "scimSearchUsers": ["400"],
+        "scimSearchGroups": ["400"],
+        "scimSearchAll": ["400"],
+        # At most one primary email (RFC 7643 §2.4), members that are users of the organization,
+        # and a PATCH whose path exists and whose value suits it: rules across members of a body.
+        "scimCreateUser": ["400"],
+        "scimReplaceUser": ["400"],
+        "scimCreateGroup": ["400"],
+        "scimReplaceGroup": ["400"],
+        "scimPatchUser": ["400"],
+        "scimPatchGroup": ["400"],
     },
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,

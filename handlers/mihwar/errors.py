@@ -61,7 +61,10 @@ def pointer(field: str) -> str:
 
 def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
     if is_scim(request):
-        return render_scim_error(problem)
+        fields = [
+            (pointer(field), message) for field, messages in (problem.errors or {}).items() for message in messages
+        ]
+        return render_scim_error(problem, fields)
     title = TITLES.get(problem.status, problem.title)
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": problem.status}
     if problem.detail:

@@ -49,7 +49,15 @@ class Accounts:
         if self.unit.session.scalar(select(AppUser.id).where(AppUser.email == email)) is not None:
             raise Conflict(f"A user {email} exists already.")
         user = AppUser(
-            organization_id=organization.id, email=email, name=name, role=role, user_name=email, user_name_key=email
+            organization_id=organization.id,
+            email=email,
+            name=name,
+            display_name=name,
+            role=role,
+            user_name=email,
+            user_name_key=email,
+            active=True,
+            active_stated=True,
         )
         self.unit.session.add(user)
         self.unit.session.flush()

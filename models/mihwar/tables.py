@@ -201,7 +201,7 @@ class AppUser(Base):
     settings). The SCIM attributes are kept as columns: `user_name` is unique per
     organization whatever its letter case (`user_name_key`), `email` is the sign-in address
     (unique across organizations, and absent for a provisioned user who has none), `name`
-    the display name, `version` counts changes (the SCIM ETag)."""
+    the name the app shows (derived from the SCIM names), `version` counts changes (the SCIM ETag)."""
 
     __tablename__ = "mihwar_users"
     __table_args__ = (
@@ -222,6 +222,11 @@ class AppUser(Base):
     external_id: Mapped[str | None] = mapped_column(String(256))
     given_name: Mapped[str | None] = mapped_column(String(200))
     family_name: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(256))  # SCIM `displayName`, as given
+    formatted_name: Mapped[str | None] = mapped_column(String(256))  # SCIM `name.formatted`, as given
+    # SCIM `active` as the identity provider stated it (None: unsaid); `active` is what the app
+    # reads: a user may sign in unless this is false.
+    active_stated: Mapped[bool | None] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Deprovisioned by a SCIM DELETE: no longer a user (nor a SCIM resource), its data kept.
@@ -242,7 +247,7 @@ class UserEmail(Base):
     value: Mapped[str] = mapped_column(String(254))
     value_key: Mapped[str] = mapped_column(String(254))
     type: Mapped[str | None] = mapped_column(String(32))
-    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    primary: Mapped[bool | None] = mapped_column(Boolean)  # None: unsaid
 
 
 class Group(Base):

@@ -28,13 +28,13 @@ def test_the_configuration_says_what_mihwar_does() -> None:
     assert [scheme["type"] for scheme in config["authenticationSchemes"]] == ["oauthbearertoken"]
 
 
-def test_users_with_the_enterprise_extension_and_groups_are_the_resource_types() -> None:
+def test_users_and_groups_are_the_resource_types_without_the_enterprise_extension() -> None:
+    """The extension is accepted and ignored: announcing it would promise its attributes back."""
     found = {kind["id"]: ResourceType.model_validate(kind) for kind in resource_types(HERE)}
 
     assert set(found) == {"User", "Group"}
     assert (found["User"].endpoint, found["Group"].endpoint) == ("/Users", "/Groups")
-    extensions = [extension.schema_ for extension in found["User"].schema_extensions or []]
-    assert extensions == ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
+    assert not found["User"].schema_extensions
 
 
 def test_the_schemas_describe_users_and_groups_with_their_rules() -> None:
@@ -46,3 +46,22 @@ def test_the_schemas_describe_users_and_groups_with_their_rules() -> None:
     assert str(user_name.uniqueness.value if user_name.uniqueness else "") == "server"
     assert "urn:ietf:params:scim:schemas:core:2.0:Group" in found
     assert all(schema["meta"]["location"].endswith(schema["id"]) for schema in schemas(HERE))
+
+
+def test_the_user_schema_lists_only_what_mihwar_keeps() -> None:
+    """A conformance tool fills in every attribute a schema lists and expects it back."""
+    user = next(schema for schema in schemas(HERE) if schema["id"].endswith(":User"))
+    listed = {
+        attribute["name"]: [sub["name"] for sub in attribute.get("subAttributes", [])]
+        for attribute in user["attributes"]
+    }
+
+    assert listed == {
+        "userName": [],
+        "name": ["formatted", "familyName", "givenName"],
+        "displayName": [],
+        "active": [],
+        "emails": ["value", "type", "primary"],
+        "groups": ["value", "$ref", "display"],
+    }
+    assert user["name"] == "User"

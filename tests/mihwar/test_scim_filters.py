@@ -28,10 +28,15 @@ class People:
 
 def add_user(unit: UnitOfWork, tenant: Tenant, user_name: str, **columns: object) -> str:
     emails = columns.pop("emails", [])
+    name = columns.pop("name", user_name)
+    active = columns.pop("active", True)
     user = AppUser(
         organization_id=tenant.id,
         email=None,
-        name=columns.pop("name", user_name),
+        name=name,
+        display_name=name,
+        active=active,
+        active_stated=active,
         role=MEMBER,
         user_name=user_name,
         user_name_key=user_name.lower(),

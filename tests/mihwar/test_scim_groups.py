@@ -119,7 +119,7 @@ def test_entra_creates_with_its_own_schema_and_removes_members_by_value_list(
     groups.patch(group_id, remove, None)
 
     assert members(groups, group_id) == set()
-    listed = groups.search('displayName eq "DISPLAYNAME"', 1, 100).groups[0]
+    listed = groups.search('displayName eq "DISPLAYNAME"', 1, 100).resources[0]
     shown = listed.model_dump(
         scim_ctx=Context.RESOURCE_QUERY_RESPONSE,
         response_parameters=ResponseParameters[ScimGroup].model_validate({"excludedAttributes": "members"}),

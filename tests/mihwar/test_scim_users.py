@@ -75,7 +75,7 @@ def test_okta_creates_finds_and_deactivates_a_user(directory: ScimUsers, unit: U
     assert created["meta"]["location"] == f"/mihwar/api/scim/v2/Users/{created['id']}"  # type: ignore[index]
     assert "password" not in created
     found = directory.search('userName eq "TEST.USER@okta.local"', 1, 100)
-    assert (found.total, found.users[0].id) == (1, created["id"])
+    assert (found.total, found.resources[0].id) == (1, created["id"])
     deactivated = directory.patch(
         str(created["id"]), {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": False}}]}, None
     )
@@ -194,7 +194,7 @@ def test_a_page_past_the_end_and_a_count_of_zero(directory: ScimUsers) -> None:
     for number in range(3):
         directory.create({**OKTA_CREATE, "userName": f"u{number}@okta.local", "emails": []})
 
-    assert [user.user_name for user in directory.search(None, 2, 2).users] == ["u1@okta.local", "u2@okta.local"]
-    assert directory.search(None, 10, 2).users == []
+    assert [user.user_name for user in directory.search(None, 2, 2).resources] == ["u1@okta.local", "u2@okta.local"]
+    assert directory.search(None, 10, 2).resources == []
     zero = directory.search(None, 1, 0)
-    assert (zero.total, zero.users) == (3, [])
+    assert (zero.total, zero.resources) == (3, [])

@@ -3,18 +3,36 @@ a body or a PATCH into a resource, versions (ETags), and the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from scim2_models import Context, InvalidValueException, PatchOp, PreconditionFailedException, Resource
+from scim2_models import (
+    Context,
+    InvalidValueException,
+    PatchOp,
+    PreconditionFailedException,
+    Resource,
+    UniquenessException,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.mihwar.scim.resources import POLICY, normalized_patch
 from models.mihwar.tables import ScimAudit
 
 R = TypeVar("R", bound=Resource[Any])
+V = TypeVar("V", bound=str | None)
+
+
+@dataclass(frozen=True)
+class Page(Generic[R]):
+    """One page of a search: how many resources match in all, and those of the page."""
+
+    total: int
+    resources: Sequence[R]
 
 
 @dataclass(frozen=True)
@@ -60,9 +78,16 @@ def check_version(version: int, if_match: str | None) -> None:
 
 
 def validated(model: type[R], body: Mapping[str, Any], context: Context) -> R:
-    """A POST or PUT body as `model`, or 400 `invalidValue`."""
+    """A POST or PUT body as `model`, or 400 `invalidValue`. A `schemas` without the
+    resource's own URI gets it: what the body is follows from the endpoint it is sent to,
+    and a URI the service does not know is ignored like any unknown attribute."""
+    given = dict(body)
+    schemas = given.get("schemas")
+    base = str(model.__schema__)
+    if isinstance(schemas, list) and base.lower() not in {str(uri).lower() for uri in schemas}:
+        given["schemas"] = [base, *schemas]
     try:
-        return model.model_validate(dict(body), scim_ctx=context, scim_policy=POLICY)
+        return model.model_validate(given, scim_ctx=context, scim_policy=POLICY)
     except ValidationError as exc:
         raise InvalidValueException(detail=first_error(exc)) from None
 
@@ -76,6 +101,23 @@ def patched(model: type[R], resource: R, body: Mapping[str, Any]) -> bool:
     except ValidationError as exc:
         raise InvalidValueException(detail=first_error(exc)) from None
     return bool(operations.patch(resource, scim_policy=POLICY))
+
+
+def bounded(value: V, length: int, attribute: str) -> V:
+    """`value`, if it fits its column; else 400 `invalidValue` (a PATCH value meets no schema first)."""
+    if value is not None and len(value) > length:
+        raise InvalidValueException(detail=f"{attribute} is longer than {length} characters.")
+    return value
+
+
+@contextmanager
+def unique(detail: str) -> Iterator[None]:
+    """A unique constraint that a concurrent request won first answers 409 `uniqueness`, as
+    the check before it would have (the request's transaction is rolled back whole)."""
+    try:
+        yield
+    except IntegrityError:
+        raise UniquenessException(detail=detail) from None
 
 
 def first_error(exc: ValidationError) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from scim2_models import InvalidFilterException, ScimFilter
+from pydantic import ValidationError
+from scim2_models import InvalidFilterException, ScimFilter, SearchRequest
 from scim2_models.path import (
     AttributeBinding,
     CompareOperator,
@@ -73,10 +74,11 @@ USERS = Schema(
         ("id", None): Column(AppUser.id.expression),
         ("user_name", None): Column(AppUser.user_name_key.expression, folded=True),
         ("external_id", None): Column(AppUser.external_id.expression),
-        ("display_name", None): Column(func.lower(AppUser.name), folded=True),
+        ("display_name", None): Column(func.lower(AppUser.display_name), folded=True),
+        ("name", "formatted"): Column(func.lower(AppUser.formatted_name), folded=True),
         ("name", "given_name"): Column(func.lower(AppUser.given_name), folded=True),
         ("name", "family_name"): Column(func.lower(AppUser.family_name), folded=True),
-        ("active", None): Column(AppUser.active.expression, bool),
+        ("active", None): Column(AppUser.active_stated.expression, bool),
         ("meta", "created"): Column(AppUser.created_at.expression, datetime),
         ("meta", "last_modified"): Column(AppUser.updated_at.expression, datetime),
     },
@@ -105,19 +107,33 @@ GROUPS = Schema(
 )
 
 
-def where(schema: Schema, text: str) -> Clause:
-    """The WHERE clause of a SCIM filter on `schema`'s resources."""
+def where(schema: Schema, text: str, *, across_types: bool = False) -> Clause:
+    """The WHERE clause of a SCIM filter on `schema`'s resources. Searching `across_types`
+    (the root's /.search), an attribute this resource type lacks is false, as RFC 7644
+    §3.4.2.1 says; `check_across_types` has already refused one that no type has."""
     parsed = ScimFilter[schema.model](text)  # type: ignore[name-defined]
-    return _ToSql(schema, parsed).visit(parsed.ast)
+    return _ToSql(schema, parsed, strict=not across_types).visit(parsed.ast)
+
+
+def check_across_types(text: str) -> None:
+    """A filter for every resource type at once: 400 `invalidFilter` unless one has each attribute."""
+    try:
+        SearchRequest[ScimUser | ScimGroup].model_validate({"filter": text})
+    except ValidationError as exc:
+        raise InvalidFilterException(detail=str(exc.errors()[0].get("msg", "invalid filter"))) from None
 
 
 class _ToSql(FilterVisitor[Clause]):
-    def __init__(self, schema: Schema, parsed: ScimFilter[Any]) -> None:
+    def __init__(self, schema: Schema, parsed: ScimFilter[Any], strict: bool = True) -> None:
         self.schema = schema
         self.parsed = parsed
+        self.strict = strict
 
     def visit_comparison(self, node: Comparison) -> Clause:
-        bound = _bound(self.parsed.resolve_comparison(node.attr_path), node.attr_path)
+        binding = self.parsed.resolve_comparison(node.attr_path, strict=self.strict)
+        if binding is None:  # not an attribute of this type, searching across types
+            return false()
+        bound = _bound(binding, node.attr_path)
         if bound.field_name in self.schema.multi:
             columns, wrap = self.schema.multi[bound.field_name]
             column = columns.get(bound.sub_field_name or "value")
@@ -126,7 +142,10 @@ class _ToSql(FilterVisitor[Clause]):
         return _absent(node.op) if column is None else _compare(column, node.op, node.value)
 
     def visit_present(self, node: Present) -> Clause:
-        bound = _bound(self.parsed.resolve(node.attr_path), node.attr_path)
+        binding = self.parsed.resolve(node.attr_path, strict=self.strict)
+        if binding is None:
+            return false()
+        bound = _bound(binding, node.attr_path)
         if bound.field_name in self.schema.multi:
             columns, wrap = self.schema.multi[bound.field_name]
             column = columns.get(bound.sub_field_name or "value")
@@ -147,7 +166,10 @@ class _ToSql(FilterVisitor[Clause]):
 
     def visit_value_path(self, node: ValuePath) -> Clause:
         """`emails[type eq "work" and value co "@x"]`: one email meets the whole condition."""
-        bound = _bound(self.parsed.resolve(node.attr_path), node.attr_path)
+        binding = self.parsed.resolve(node.attr_path, strict=self.strict)
+        if binding is None:
+            return false()
+        bound = _bound(binding, node.attr_path)
         if bound.field_name not in self.schema.multi:
             raise InvalidFilterException(detail=f"{node.attr_path} has no values to filter by")
         columns, wrap = self.schema.multi[bound.field_name]

@@ -10,8 +10,7 @@ Display names are unique in an organization (Entra ID matches groups by them).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from scim2_models import (
@@ -26,16 +25,10 @@ from sqlalchemy import delete, func, select, true
 
 from core.columns import aware, utcnow
 from core.unit_of_work import UnitOfWork
-from models.mihwar.scim.changes import Provisioning, check_version, etag, patched, validated
+from models.mihwar.scim.changes import Page, Provisioning, bounded, check_version, etag, patched, unique, validated
 from models.mihwar.scim.filters import GROUPS, where
 from models.mihwar.scim.resources import ScimGroup
 from models.mihwar.tables import ADMIN, MEMBER, AppUser, Group, GroupMember
-
-
-@dataclass(frozen=True)
-class GroupPage:
-    total: int
-    groups: Sequence[ScimGroup]
 
 
 class ScimGroups:
@@ -48,10 +41,12 @@ class ScimGroups:
     def get(self, group_id: str) -> ScimGroup:
         return self.resource(self._group(group_id))
 
-    def search(self, filter_text: str | None, start_index: int, count: int) -> GroupPage:
+    def search(
+        self, filter_text: str | None, start_index: int, count: int, across_types: bool = False
+    ) -> Page[ScimGroup]:
         conditions = [Group.organization_id == self.provisioning.organization_id]
         if filter_text:
-            conditions.append(where(GROUPS, filter_text))
+            conditions.append(where(GROUPS, filter_text, across_types=across_types))
         total = self.session.scalar(select(func.count()).select_from(Group).where(*conditions)) or 0
         rows = (
             self.session.scalars(
@@ -64,11 +59,11 @@ class ScimGroups:
             if count
             else []
         )
-        return GroupPage(total, [self.resource(row) for row in rows])
+        return Page(total, [self.resource(row) for row in rows])
 
     def resource(self, group: Group) -> ScimGroup:
-        members = self.session.execute(
-            select(AppUser.id, AppUser.user_name)
+        members = self.session.scalars(
+            select(AppUser.id)
             .join(GroupMember, GroupMember.user_id == AppUser.id)
             .where(GroupMember.group_id == group.id)
             .order_by(AppUser.user_name_key)
@@ -79,14 +74,9 @@ class ScimGroups:
             display_name=group.display_name,
             members=[
                 ScimMember.model_validate(
-                    {
-                        "value": user_id,
-                        "display": user_name,
-                        "type": "User",
-                        "$ref": self.provisioning.location("User", user_id),
-                    }
+                    {"value": user_id, "type": "User", "$ref": self.provisioning.location("User", user_id)}
                 )
-                for user_id, user_name in members
+                for user_id in members
             ],
             meta=Meta(
                 resource_type="Group",
@@ -124,8 +114,9 @@ class ScimGroups:
         self._audit("patch", group.id, body)
         return self.resource(group)
 
-    def delete(self, group_id: str) -> None:
+    def delete(self, group_id: str, if_match: str | None = None) -> None:
         group = self._group(group_id, for_update=True)
+        check_version(group.version, if_match)
         former = set(self.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
         self.session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
         self.session.delete(group)
@@ -155,14 +146,15 @@ class ScimGroups:
         )
         if taken is not None:
             raise UniquenessException(detail=f"The displayName {name!r} is taken.")
-        group.display_name, group.display_name_key = name, name.lower()
-        group.external_id = given.external_id
+        group.display_name, group.display_name_key = bounded(name, 256, "displayName"), name.lower()
+        group.external_id = bounded(given.external_id, 256, "externalId")
         if group not in self.session:
             self.session.add(group)  # a new one, once its name is known to be free
         if bump:
             group.version += 1
             group.updated_at = utcnow()
-        self.session.flush()
+        with unique(f"The displayName {name!r} is taken."):
+            self.session.flush()
         wanted = {member.value for member in given.members or [] if member.value}
         self._check_members(wanted)
         current = set(self.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))

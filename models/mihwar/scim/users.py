@@ -14,7 +14,6 @@ deleted user is kept (their history stays), but is no longer a user nor a SCIM r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from scim2_models import (
@@ -30,17 +29,11 @@ from sqlalchemy import delete, func, select, true
 
 from core.columns import aware, utcnow
 from core.unit_of_work import UnitOfWork
-from models.mihwar.scim.changes import Provisioning, check_version, etag, patched, validated
+from models.mihwar.scim.changes import Page, Provisioning, bounded, check_version, etag, patched, unique, validated
 from models.mihwar.scim.filters import USERS, where
 from models.mihwar.scim.resources import KeptEmail, ScimUser
 from models.mihwar.tables import MEMBER, AppUser, BrowserSession, Group, UserEmail
 from models.mihwar.tables import GroupMember as Membership
-
-
-@dataclass(frozen=True)
-class Page:
-    total: int
-    users: Sequence[ScimUser]
 
 
 class ScimUsers:
@@ -54,11 +47,13 @@ class ScimUsers:
     def get(self, user_id: str) -> ScimUser:
         return self.resource(self._user(user_id))
 
-    def search(self, filter_text: str | None, start_index: int, count: int) -> Page:
+    def search(
+        self, filter_text: str | None, start_index: int, count: int, across_types: bool = False
+    ) -> Page[ScimUser]:
         """One page of the organization's users, by `userName` then id (stable across pages)."""
         conditions = [AppUser.organization_id == self.provisioning.organization_id, AppUser.deleted_at.is_(None)]
         if filter_text:
-            conditions.append(where(USERS, filter_text))
+            conditions.append(where(USERS, filter_text, across_types=across_types))
         total = self.session.scalar(select(func.count()).select_from(AppUser).where(*conditions)) or 0
         rows = (
             self.session.scalars(
@@ -85,16 +80,16 @@ class ScimUsers:
             id=user.id,
             external_id=user.external_id,
             user_name=user.user_name,
-            display_name=user.name,
-            name=Name(given_name=user.given_name, family_name=user.family_name)
-            if user.given_name or user.family_name
+            display_name=user.display_name,
+            name=Name(formatted=user.formatted_name, given_name=user.given_name, family_name=user.family_name)
+            if user.formatted_name or user.given_name or user.family_name
             else None,
             emails=[
-                KeptEmail.model_validate({"value": row.value, "type": row.type, "primary": row.primary or None})
+                KeptEmail.model_validate({"value": row.value, "type": row.type, "primary": row.primary})
                 for row in emails
             ]
             or None,
-            active=user.active,
+            active=user.active_stated,
             groups=[
                 GroupMembership.model_validate(
                     {"value": group_id, "display": name, "$ref": self.provisioning.location("Group", group_id)}
@@ -144,10 +139,11 @@ class ScimUsers:
         self._audit("patch", user.id, body)
         return self.resource(user)
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user_id: str, if_match: str | None = None) -> None:
         user = self._user(user_id, for_update=True)
+        check_version(user.version, if_match)
         user.deleted_at = utcnow()
-        user.active = False
+        user.active = user.active_stated = False
         user.email = None  # the address may be given to someone else
         user.version += 1
         self.session.execute(delete(Membership).where(Membership.user_id == user.id))
@@ -181,34 +177,47 @@ class ScimUsers:
         if taken is not None:
             raise UniquenessException(detail=f"The userName {given.user_name!r} is taken.")
         was_active = user.active
-        user.user_name, user.user_name_key = given.user_name, key
+        user.user_name, user.user_name_key = bounded(given.user_name, 256, "userName"), key
         if user not in self.session:
             self.session.add(user)  # a new one, once its userName is known to be free
-        user.external_id = given.external_id
-        user.given_name = given.name.given_name if given.name else None
-        user.family_name = given.name.family_name if given.name else None
-        user.name = (given.display_name or (given.name.formatted if given.name else None) or given.user_name)[:200]
+        name = given.name or Name()
+        user.external_id = bounded(given.external_id, 256, "externalId")
+        user.display_name = bounded(given.display_name, 256, "displayName")
+        user.formatted_name = bounded(name.formatted, 256, "name.formatted")
+        user.given_name = bounded(name.given_name, 200, "name.givenName")
+        user.family_name = bounded(name.family_name, 200, "name.familyName")
+        full_name = " ".join(part for part in (name.given_name, name.family_name) if part)
+        user.name = (given.display_name or name.formatted or full_name or given.user_name)[:200]
+        user.active_stated = given.active
         user.active = given.active is not False
         emails = [email for email in given.emails or [] if email.value]
+        for email in emails:
+            bounded(email.value, 254, "emails.value")
+            bounded(self._type_of(email), 32, "emails.type")
         user.email = self._sign_in_address(user, emails)
         if bump:
             user.version += 1
             user.updated_at = utcnow()
-        self.session.flush()
+        with unique(f"The userName {given.user_name!r} is taken."):
+            self.session.flush()
         self.session.execute(delete(UserEmail).where(UserEmail.user_id == user.id))
         self.session.add_all(
             UserEmail(
                 user_id=user.id,
                 value=email.value,
                 value_key=email.value.lower(),
-                type=None if email.type is None else str(getattr(email.type, "value", email.type)),
-                primary=bool(email.primary),
+                type=self._type_of(email),
+                primary=email.primary,
             )
             for email in emails
             if email.value
         )
         if was_active and not user.active:
             self._sign_out(user)
+
+    @staticmethod
+    def _type_of(email: KeptEmail) -> str | None:
+        return None if email.type is None else str(getattr(email.type, "value", email.type))
 
     def _sign_in_address(self, user: AppUser, emails: Sequence[KeptEmail]) -> str | None:
         """The primary (or first work, or first) address, if no other user signs in with it."""
