@@ -68,7 +68,7 @@ def to_response(result: Any) -> Response:
 
 def _with_body(body: Any, status: int, headers: dict[str, str], media_type: str) -> Response:
     if body is None:
-        return Response(None, status, headers, media_type if status != 204 else None)
+        return Response(None, status, headers, media_type if status not in (204, 304) else None)
     if media_type.endswith("json") and not isinstance(body, bytes | str):
         body = json.dumps(body, separators=(",", ":"))
     return Response(body, status, headers, media_type)

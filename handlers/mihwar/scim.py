@@ -16,7 +16,6 @@ from connexion.lifecycle import ConnexionResponse
 from pydantic import ValidationError
 from scim2_models import (
     Context,
-    InvalidPathException,
     ListResponse,
     ResponseParameters,
     SCIMException,
@@ -27,7 +26,7 @@ from core.unit_of_work import current_unit
 from handlers.mihwar.context import mihwar_settings
 from handlers.mihwar.scim_errors import MEDIA_TYPE, SCIM_PATH, problem_of
 from models.mihwar.scim import discovery
-from models.mihwar.scim.changes import Provisioning, first_error
+from models.mihwar.scim.changes import Provisioning, refusal
 from models.mihwar.scim.discovery import MAX_RESULTS
 from models.mihwar.scim.groups import ScimGroups
 from models.mihwar.scim.resources import ScimGroup, ScimUser
@@ -81,7 +80,7 @@ def _selection(
             {"attributes": attributes or None, "excludedAttributes": excluded or None}
         )
     except ValidationError as exc:
-        raise InvalidPathException(detail=first_error(exc)) from None
+        raise refusal(exc, default="invalidPath") from None
 
 
 def _page(start_index: int, count: int) -> tuple[int, int]:

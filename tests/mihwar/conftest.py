@@ -26,11 +26,14 @@ from core.worker import Worker
 from handlers.mihwar.api import API
 from models.mihwar.accounts import COOKIE, Accounts
 from models.mihwar.keys import Tenants
+from models.mihwar.scim.tokens import ScimTokens
 from models.mihwar.settings import MihwarSettings
-from models.mihwar.tables import ENTERPRISE, InventoryItem, Organization
+from models.mihwar.tables import ENTERPRISE, AppUser, InventoryItem, Organization
 
 BASE = "/mihwar/api/integrations/v1"
 INGEST = f"{BASE}/ingestion/order-lines"
+SCIM = "/mihwar/api/scim/v2"
+SCIM_MEDIA_TYPE = "application/scim+json"
 Headers = dict[str, str]
 
 
@@ -106,6 +109,55 @@ def session_of(unit: UnitOfWork, tenant: Tenant, role: str) -> dict[str, str]:
     accounts = Accounts(unit)
     user = accounts.create_user(organization, f"{role.lower()}-{time.time_ns()}@{tenant.slug}.test", role.title(), role)
     token = accounts.start_session(user)
+    unit.commit()
+    return {"Cookie": f"{COOKIE}={token}"}
+
+
+@dataclass(frozen=True)
+class ScimCaller:
+    """An identity provider of a test's organization: its SCIM token, sent as IdPs send it."""
+
+    tenant: Tenant
+    token_id: str
+    secret: str
+
+    @property
+    def headers(self) -> Headers:
+        return {"Authorization": f"Bearer {self.secret}", "Content-Type": SCIM_MEDIA_TYPE}
+
+
+@pytest.fixture
+def scim(unit: UnitOfWork, tenant: Tenant) -> ScimCaller:
+    """A SCIM token of the test's (Enterprise) organization, made as `create-scim-token` makes one."""
+    organization = unit.session.get(Organization, tenant.id)
+    assert organization is not None
+    new = ScimTokens(unit).create(organization, "Test IdP")
+    unit.commit()
+    return ScimCaller(tenant, new.token.id, new.secret)
+
+
+def scim_body(response: Any, status: int = 200) -> dict[str, Any]:
+    """The body of a SCIM answer, checked for its status and media type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(SCIM_MEDIA_TYPE)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def scim_error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
+    """A SCIM error (RFC 7644 §3.12): its status, as a string too, and its `scimType`."""
+    body = scim_body(response, status)
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type, body
+    return body
+
+
+def session_of_user(unit: UnitOfWork, user_id: str) -> Headers:
+    """A browser session of an existing user: its Cookie header."""
+    user = unit.session.get(AppUser, user_id)
+    assert user is not None
+    token = Accounts(unit).start_session(user)
     unit.commit()
     return {"Cookie": f"{COOKIE}={token}"}
 

@@ -1,7 +1,7 @@
 """SCIM tokens: their format, how they are stored, who may have one, and the commands.
 
-The SCIM operations that take them come with the SCIM issue's handlers; here, the token
-service that those handlers' security verifier calls.
+Here the token service that the SCIM operations' security verifier calls; how the
+operations answer each kind of token is in test_scim_protocol.py.
 """
 
 from __future__ import annotations

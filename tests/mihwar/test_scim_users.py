@@ -1,7 +1,7 @@
 """SCIM Users as the directory service keeps them, driven by the bodies Okta and Entra ID send
 (their published examples): create, find, replace, patch, deactivate and delete, with
 uniqueness, versions, sign-out on deprovisioning and the audit trail. The HTTP layer on top
-comes with the SCIM operations' handlers."""
+is in test_scim_protocol.py and the Okta and Entra ID replays."""
 
 from __future__ import annotations
 

@@ -11,10 +11,12 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 from scim2_models import (
     Context,
+    Error,
     InvalidValueException,
     PatchOp,
     PreconditionFailedException,
     Resource,
+    SCIMException,
     UniquenessException,
 )
 from sqlalchemy.exc import IntegrityError
@@ -89,7 +91,7 @@ def validated(model: type[R], body: Mapping[str, Any], context: Context) -> R:
     try:
         return model.model_validate(given, scim_ctx=context, scim_policy=POLICY)
     except ValidationError as exc:
-        raise InvalidValueException(detail=first_error(exc)) from None
+        raise refusal(exc) from None
 
 
 def patched(model: type[R], resource: R, body: Mapping[str, Any]) -> bool:
@@ -99,7 +101,7 @@ def patched(model: type[R], resource: R, body: Mapping[str, Any]) -> bool:
             normalized_patch(body), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
     except ValidationError as exc:
-        raise InvalidValueException(detail=first_error(exc)) from None
+        raise refusal(exc) from None
     return bool(operations.patch(resource, scim_policy=POLICY))
 
 
@@ -118,6 +120,18 @@ def unique(detail: str) -> Iterator[None]:
         yield
     except IntegrityError:
         raise UniquenessException(detail=detail) from None
+
+
+def refusal(exc: ValidationError, default: str = "invalidValue") -> SCIMException:
+    """scim2-models' first complaint about a body as the SCIM error it stands for: the
+    `scimType` it names (`mutability`, `invalidPath`, `noTarget`, …), else `default`."""
+    error = exc.errors()[0]
+    context = error.get("ctx") or {}
+    kind = str(error.get("type", ""))
+    scim_type = context.get("scim_type") or (kind.removeprefix("scim_") if kind.startswith("scim_") else default)
+    if scim_type == "error":
+        scim_type = default
+    return SCIMException.from_error(Error(status=400, scim_type=scim_type, detail=first_error(exc)))
 
 
 def first_error(exc: ValidationError) -> str:

@@ -109,7 +109,7 @@ class ScimUsers:
     # Writing -------------------------------------------------------------------------------
 
     def create(self, body: Mapping[str, Any]) -> ScimUser:
-        given = validated(ScimUser, body, Context.RESOURCE_CREATION_REQUEST)
+        given = self._with_default_active(validated(ScimUser, body, Context.RESOURCE_CREATION_REQUEST))
         user = AppUser(
             organization_id=self.provisioning.organization_id,
             role=MEMBER,
@@ -125,7 +125,7 @@ class ScimUsers:
     def replace(self, user_id: str, body: Mapping[str, Any], if_match: str | None) -> ScimUser:
         user = self._user(user_id, for_update=True)
         check_version(user.version, if_match)
-        given = validated(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
+        given = self._with_default_active(validated(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST))
         self._store(user, given, bump=True)
         self._audit("replace", user.id, body)
         return self.resource(user)
@@ -214,6 +214,14 @@ class ScimUsers:
         )
         if was_active and not user.active:
             self._sign_out(user)
+
+    @staticmethod
+    def _with_default_active(given: ScimUser) -> ScimUser:
+        """A user created or replaced without `active` is active (the spec's default); only a
+        PATCH that removes `active` leaves it unassigned (RFC 7644 §3.5.2.2)."""
+        if given.active is None:
+            given.active = True
+        return given
 
     @staticmethod
     def _type_of(email: KeptEmail) -> str | None:
