@@ -154,6 +154,8 @@ def test_each_kind_of_bad_request_has_its_scim_type(client: TestClient, scim: Sc
     scim_error(patch(client, scim, at, {"op": "replace", "path": "id", "value": "mine"}), 400, "mutability")
     scim_error(patch(client, scim, at, {"op": "replace", "path": "emails[type eq", "value": "x"}), 400, "invalidPath")
     scim_error(patch(client, scim, at, {"op": "replace", "path": "active", "value": "maybe"}), 400, "invalidValue")
+    scim_error(patch(client, scim, at, {"op": "remove"}), 400, "noTarget")
+    scim_error(patch(client, scim, at, {"op": "copy", "path": "active"}), 400, "invalidValue")
     scim_error(client.get(f"{SCIM}/Users/no-such-user", headers=scim.headers), 404)
 
 
