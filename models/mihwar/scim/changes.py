@@ -50,9 +50,7 @@ class Provisioning:
 
     def audit(self, session: Session, action: str, resource: str, resource_id: str, body: Any) -> None:
         """Record a change: which token made it, to what, and what it asked (passwords left out)."""
-        changes = None
-        if isinstance(body, Mapping):
-            changes = {key: value for key, value in body.items() if str(key).lower() != "password"}
+        changes = without_passwords(body) if isinstance(body, Mapping) else None
         session.add(
             ScimAudit(
                 organization_id=self.organization_id,
@@ -64,6 +62,19 @@ class Provisioning:
             )
         )
         session.flush()
+
+
+def without_passwords(value: Any) -> Any:
+    """`value` with every `password` member removed, at any depth, and every PATCH operation
+    whose path names a password: a PUT, a POST and Okta's password push alike."""
+    if isinstance(value, Mapping):
+        kept = {key: value for key, value in value.items() if str(key).lower() != "password"}
+        if str(kept.get("path", "")).lower().endswith("password"):
+            kept.pop("value", None)
+        return {key: without_passwords(member) for key, member in kept.items()}
+    if isinstance(value, list):
+        return [without_passwords(member) for member in value]
+    return value
 
 
 def etag(version: int) -> str:

@@ -32,7 +32,7 @@ from scim2_models.path import (
     Present,
     ValuePath,
 )
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import Boolean, ColumnElement, and_, exists, false, func, not_, or_, select, true
 
 from models.mihwar.scim.resources import ScimGroup, ScimUser
 from models.mihwar.tables import AppUser, Group, GroupMember, UserEmail
@@ -64,6 +64,10 @@ def _emails(condition: Clause) -> Clause:
     return exists(select(UserEmail.id).where(UserEmail.user_id == AppUser.id, condition))
 
 
+def _groups(condition: Clause) -> Clause:
+    return exists(select(GroupMember.group_id).where(GroupMember.user_id == AppUser.id, condition))
+
+
 def _members(condition: Clause) -> Clause:
     return exists(select(GroupMember.user_id).where(GroupMember.group_id == Group.id, condition))
 
@@ -90,7 +94,8 @@ USERS = Schema(
                 "primary": Column(UserEmail.primary.expression, bool),
             },
             _emails,
-        )
+        ),
+        "groups": ({"value": Column(GroupMember.group_id.expression)}, _groups),
     },
 )
 
@@ -158,7 +163,7 @@ class _ToSql(FilterVisitor[Clause]):
         return column.expression.is_not(None)
 
     def visit_not(self, node: Not) -> Clause:
-        return not_(self.visit(node.expr))
+        return _not(self.visit(node.expr))
 
     def visit_logical_expr(self, node: LogicalExpr) -> Clause:
         terms = [self.visit(term) for term in node.terms]
@@ -194,7 +199,7 @@ class _Within(FilterVisitor[Clause]):
         return false() if column is None else column.expression.is_not(None)
 
     def visit_not(self, node: Not) -> Clause:
-        return not_(self.visit(node.expr))
+        return _not(self.visit(node.expr))
 
     def visit_logical_expr(self, node: LogicalExpr) -> Clause:
         terms = [self.visit(term) for term in node.terms]
@@ -202,6 +207,12 @@ class _Within(FilterVisitor[Clause]):
 
     def visit_value_path(self, node: ValuePath) -> Clause:
         raise InvalidFilterException(detail="A value filter cannot hold another.")
+
+
+def _not(clause: Clause) -> Clause:
+    """RFC 7644's `not`: a comparison with an attribute without a value is false, so its
+    negation is true, where SQL's NOT of a comparison with NULL is NULL (not true)."""
+    return not_(func.coalesce(clause, false(), type_=Boolean))
 
 
 def _bound(binding: AttributeBinding | None, path: object) -> AttributeBinding:

@@ -3,8 +3,9 @@
 Membership decides what a user may do in Mihwar: a member of a group whose role is ADMIN
 is an administrator, a member of groups of MEMBER only is a member, and the change takes
 effect with the request that makes it (a session reads the user's role on every request).
-A group's role comes from its name when it is created: the names in `admin_groups`
-(MIHWAR_SCIM_ADMIN_GROUPS, any letter case) make administrators, any other name members.
+A group's role comes from its name, whenever it is named (created or renamed): the names
+in `admin_groups` (MIHWAR_SCIM_ADMIN_GROUPS, any letter case) make administrators, any
+other name members.
 Display names are unique in an organization (Entra ID matches groups by them).
 """
 
@@ -89,10 +90,8 @@ class ScimGroups:
 
     def create(self, body: Mapping[str, Any]) -> ScimGroup:
         given = validated(ScimGroup, body, Context.RESOURCE_CREATION_REQUEST)
-        name = given.display_name or ""
-        role = ADMIN if name.lower() in self.admin_groups else MEMBER
         group = Group(
-            organization_id=self.provisioning.organization_id, role=role, display_name="", display_name_key=""
+            organization_id=self.provisioning.organization_id, role=MEMBER, display_name="", display_name_key=""
         )
         self._store(group, given)
         self._audit("create", group.id, body)
@@ -109,7 +108,8 @@ class ScimGroups:
         group = self._group(group_id, for_update=True)
         check_version(group.version, if_match)
         current = self.resource(group)
-        if patched(ScimGroup, current, body):
+        before = self._kept(current)
+        if patched(ScimGroup, current, body) and self._kept(current) != before:
             self._store(group, current, bump=True)
         self._audit("patch", group.id, body)
         return self.resource(group)
@@ -146,8 +146,11 @@ class ScimGroups:
         )
         if taken is not None:
             raise UniquenessException(detail=f"The displayName {name!r} is taken.")
-        group.display_name, group.display_name_key = bounded(name, 256, "displayName"), name.lower()
+        group.display_name = bounded(name, 256, "displayName")
+        group.display_name_key = bounded(name.lower(), 256, "displayName")  # some letters grow in lower case
         group.external_id = bounded(given.external_id, 256, "externalId")
+        role = ADMIN if name.lower() in self.admin_groups else MEMBER  # a rename may change it
+        renamed_role, group.role = group.role != role, role
         if group not in self.session:
             self.session.add(group)  # a new one, once its name is known to be free
         if bump:
@@ -165,7 +168,13 @@ class ScimGroups:
                 delete(GroupMember).where(GroupMember.group_id == group.id, GroupMember.user_id.in_(current - wanted))
             )
         self.session.flush()
-        self._recompute_roles(wanted ^ current)
+        self._recompute_roles((wanted | current) if renamed_role else (wanted ^ current))
+
+    @staticmethod
+    def _kept(given: ScimGroup) -> tuple[Any, ...]:
+        """What of a group Mihwar stores: a PATCH that changes none of it changes no version."""
+        members = frozenset(member.value for member in given.members or [] if member.value)
+        return given.display_name, given.external_id, members
 
     def _check_members(self, user_ids: set[str]) -> None:
         if not user_ids:
@@ -183,8 +192,14 @@ class ScimGroups:
             raise InvalidValueException(detail=f"No user {', '.join(unknown)} in this organization.")
 
     def _recompute_roles(self, user_ids: Iterable[str]) -> None:
-        """Each user's role from their groups now: ADMIN if any of them is an admin group."""
-        for user_id in set(user_ids):
+        """Each user's role from their groups now: ADMIN if any of them is an admin group.
+        The users are locked first, in id order, so that two requests changing the groups of
+        one user (from two groups at once) recompute one after the other, each seeing the
+        other's memberships once committed."""
+        ids = sorted(set(user_ids))
+        if ids:
+            self.session.execute(select(AppUser.id).where(AppUser.id.in_(ids)).order_by(AppUser.id).with_for_update())
+        for user_id in ids:
             admin = self.session.scalar(
                 select(Group.id)
                 .join(GroupMember, GroupMember.group_id == Group.id)

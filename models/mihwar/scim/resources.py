@@ -54,25 +54,54 @@ def normalized_patch(body: Mapping[str, Any]) -> dict[str, Any]:
     - members given as `{"$ref": null, "value": …}` (Entra ID) lose their null members, so
       that a removal by value list matches the member;
     - Entra ID's manager, as `path: "manager"` or a bare id or a list of one, becomes the
-      enterprise extension's `manager` with a `value`."""
+      enterprise extension's `manager` with a `value`;
+    - Entra ID's replace of several paths at once, as a value object keyed by paths, becomes
+      one operation a path."""
     operations = []
-    for operation in body.get("Operations") or []:
-        if not isinstance(operation, Mapping):
-            operations.append(operation)
+    for given in body.get("Operations") or []:
+        if not isinstance(given, Mapping):
+            operations.append(given)
             continue
-        operation = dict(operation)
-        value = operation.get("value")
-        if isinstance(value, list):
-            operation["value"] = [
-                {key: item for key, item in entry.items() if item is not None} if isinstance(entry, Mapping) else entry
-                for entry in value
-            ]
-        path = str(operation.get("path") or "")
-        if path.lower() in ("manager", f"{ENTERPRISE_USER}:manager".lower()):
-            operation["path"] = f"{ENTERPRISE_USER}:manager"
-            manager = operation.get("value")
-            if isinstance(manager, list):
-                manager = manager[0] if manager else None
-            operation["value"] = {"value": manager} if isinstance(manager, str) else manager
-        operations.append(operation)
+        for operation in _one_path_each(dict(given)):
+            operations.append(_normalized_operation(operation))
     return {**body, "Operations": operations} if "Operations" in body else dict(body)
+
+
+def _one_path_each(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entra ID's replace without a path whose value names paths as keys
+    (`{"emails[type eq \"work\"].value": …, "name.givenName": …}`), as one operation a path;
+    the plain attributes stay together in the first."""
+    value = operation.get("value")
+    if operation.get("path") or not isinstance(value, Mapping):
+        return [operation]
+    paths = {key: member for key, member in value.items() if _is_path(str(key), member)}
+    if not paths:
+        return [operation]
+    plain = {key: member for key, member in value.items() if key not in paths}
+    split = [{**operation, "path": key, "value": member} for key, member in paths.items()]
+    return ([{**operation, "value": plain}] if plain else []) + split
+
+
+def _is_path(key: str, value: Any) -> bool:
+    """Whether a member's name is a path rather than an attribute: it filters values, names a
+    sub-attribute, or names an attribute of an extension by its schema URI."""
+    if key.lower().startswith("urn:"):
+        return not isinstance(value, Mapping)  # an extension's whole object is an attribute
+    return "[" in key or "." in key
+
+
+def _normalized_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    value = operation.get("value")
+    if isinstance(value, list):
+        operation["value"] = [
+            {key: item for key, item in entry.items() if item is not None} if isinstance(entry, Mapping) else entry
+            for entry in value
+        ]
+    path = str(operation.get("path") or "")
+    if path.lower() in ("manager", f"{ENTERPRISE_USER}:manager".lower()):
+        operation["path"] = f"{ENTERPRISE_USER}:manager"
+        manager = operation.get("value")
+        if isinstance(manager, list):
+            manager = manager[0] if manager else None
+        operation["value"] = {"value": manager} if isinstance(manager, str) else manager
+    return operation

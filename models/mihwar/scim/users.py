@@ -35,6 +35,9 @@ from models.mihwar.scim.resources import KeptEmail, ScimUser
 from models.mihwar.tables import MEMBER, AppUser, BrowserSession, Group, UserEmail
 from models.mihwar.tables import GroupMember as Membership
 
+DELETED = "~deleted~"  # a deleted user's userName key is this and its id, freeing the userName
+SIGN_IN_ADDRESS_LENGTH = 254  # AppUser.email
+
 
 class ScimUsers:
     def __init__(self, unit: UnitOfWork, provisioning: Provisioning) -> None:
@@ -134,7 +137,8 @@ class ScimUsers:
         user = self._user(user_id, for_update=True)
         check_version(user.version, if_match)
         current = self.resource(user)
-        if patched(ScimUser, current, body):
+        before = self._kept(current)
+        if patched(ScimUser, current, body) and self._kept(current) != before:
             self._store(user, current, bump=True)
         self._audit("patch", user.id, body)
         return self.resource(user)
@@ -145,6 +149,7 @@ class ScimUsers:
         user.deleted_at = utcnow()
         user.active = user.active_stated = False
         user.email = None  # the address may be given to someone else
+        user.user_name_key = f"{DELETED}{user.id}"  # and so may the userName (the name itself is kept)
         user.version += 1
         self.session.execute(delete(Membership).where(Membership.user_id == user.id))
         self._sign_out(user)
@@ -166,7 +171,7 @@ class ScimUsers:
     def _store(self, user: AppUser, given: ScimUser, bump: bool = False) -> None:
         if not given.user_name:
             raise InvalidValueException(detail="userName is required.")
-        key = given.user_name.lower()
+        key = bounded(given.user_name.lower(), 256, "userName")  # some letters grow in lower case
         taken = self.session.scalar(
             select(AppUser.id).where(
                 AppUser.organization_id == self.provisioning.organization_id,
@@ -192,7 +197,7 @@ class ScimUsers:
         user.active = given.active is not False
         emails = [email for email in given.emails or [] if email.value]
         for email in emails:
-            bounded(email.value, 254, "emails.value")
+            bounded((email.value or "").lower(), 254, "emails.value")
             bounded(self._type_of(email), 32, "emails.type")
         user.email = self._sign_in_address(user, emails)
         if bump:
@@ -216,6 +221,20 @@ class ScimUsers:
             self._sign_out(user)
 
     @staticmethod
+    def _kept(given: ScimUser) -> tuple[Any, ...]:
+        """What of a user Mihwar stores: a PATCH that changes none of it changes no version."""
+        name = given.name or Name()
+        emails = tuple((email.value, ScimUsers._type_of(email), email.primary) for email in given.emails or [])
+        return (
+            given.user_name,
+            given.external_id,
+            given.display_name,
+            (name.formatted, name.given_name, name.family_name),
+            given.active,
+            emails,
+        )
+
+    @staticmethod
     def _with_default_active(given: ScimUser) -> ScimUser:
         """A user created or replaced without `active` is active (the spec's default); only a
         PATCH that removes `active` leaves it unassigned (RFC 7644 §3.5.2.2)."""
@@ -232,8 +251,10 @@ class ScimUsers:
         ordered = sorted(emails, key=lambda email: (not email.primary, str(email.type) != "work"))
         for email in ordered:
             address = (email.value or "").strip().lower()
+            if not address or len(address) > SIGN_IN_ADDRESS_LENGTH:
+                continue
             owner = self.session.scalar(select(AppUser.id).where(AppUser.email == address))
-            if address and owner in (None, user.id):
+            if owner in (None, user.id):
                 return address
         return None
 
