@@ -295,9 +295,11 @@ class BodyReader:
         properties: Mapping[str, Any] = schema.get("properties", {})
         errors: FieldErrors = {}
         value: dict[str, Any] = {}
+        closed = schema.get("additionalProperties") is False
         for name, texts in fields.items():
             if name not in properties:
-                errors[name] = ["Unknown form part."]
+                if closed:  # an open schema ignores what it does not name, as JSON Schema does
+                    errors[name] = ["Unknown form part."]
             elif any("\x00" in text for text in texts):
                 errors[name] = ["Must not contain a NUL character."]
             elif _is_file(properties[name]):
@@ -308,13 +310,21 @@ class BodyReader:
                 value[name] = form_value(texts, properties[name])
         for name, parts in files.items():
             if name not in properties:
-                errors[name] = ["Unknown form part."]
+                if closed:
+                    errors[name] = ["Unknown form part."]
             elif not _is_file(properties[name]):
                 errors[name] = ["Must be text, not a file."]
             elif len(parts) > 1 and properties[name].get("type") != "array":
                 errors[name] = ["Given more than once."]
         # A file stands for itself in validation: a string (or a list of strings, when repeated).
-        checked = {**value, **{name: "" if len(parts) == 1 else [""] * len(parts) for name, parts in files.items()}}
+        checked = {
+            **value,
+            **{
+                name: "" if len(parts) == 1 else [""] * len(parts)
+                for name, parts in files.items()
+                if name in properties
+            },
+        }
         validator = self._validator(declared)
         if validator is not None and not validator.is_valid(checked):
             for field, messages in validator.errors(checked).items():

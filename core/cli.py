@@ -7,9 +7,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,10 +17,21 @@ from alembic.config import Config
 from core.api import Api, Mounted, configure, mounted
 from core.config import Settings
 from core.database import Database
+from core.problems import ApiProblem
 from core.unit_of_work import UnitOfWork
 from core.worker import Worker
 
+T = TypeVar("T")
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def or_exit(action: Callable[[], T]) -> T:
+    """The action's result; a refusal (no such organization, say) ends an API's command with its reason."""
+    try:
+        return action()
+    except (ApiProblem, ValueError) as exc:
+        raise SystemExit(str(getattr(exc, "detail", None) or exc)) from exc
 
 
 def alembic_config(database_url: str, apis: Sequence[Api[Any]] = ()) -> Config:

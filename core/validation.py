@@ -29,6 +29,7 @@ MAX_ERRORS = 100
 MAX_QUERY_PARAMETERS = 100
 _INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
+_NOT_KEYWORDS = frozenset({"nullable", "components"})
 
 
 def to_json_schema(schema: Any) -> Any:
@@ -37,7 +38,9 @@ def to_json_schema(schema: Any) -> Any:
         return [to_json_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    converted = {key: to_json_schema(value) for key, value in schema.items() if key != "nullable"}
+    # Connexion writes the spec's `components` into the (shared) schemas it validates responses
+    # with; they are no keyword, and through them a schema would contain itself.
+    converted = {key: to_json_schema(value) for key, value in schema.items() if key not in _NOT_KEYWORDS}
     if schema.get("nullable") is True:
         if "type" in converted:
             converted["type"] = [converted["type"], "null"]

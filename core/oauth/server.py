@@ -15,6 +15,7 @@ challenge naming the API's realm.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -32,6 +33,9 @@ from core.oauth.keys import KeyRing
 MAX_LIFETIME = 600  # seconds; short-lived tokens
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# An error description holds only printable ASCII but `"` and `\` (RFC 6749 §5.2); a requested
+# scope may hold anything, so what it cannot hold becomes `?`.
+_NOT_IN_DESCRIPTIONS = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class OAuthClient(Protocol):
@@ -146,7 +150,7 @@ class _Request(OAuth2Request):
     def __init__(self, request: TokenRequest) -> None:
         # Transport security is the deployment's (TLS ends in front of the service); authlib
         # refuses plain http URLs, so the URL it sees is the one the client used over TLS.
-        super().__init__("POST", "https://" + request.url.split("://", 1)[-1], headers=dict(request.headers))
+        super().__init__("POST", "https://" + request.url.split("://", 1)[-1], headers=request.headers)
         fields = {key: value for key, value in request.fields.items() if isinstance(value, str)}
         self.payload = BasicOAuth2Payload(fields)
         self._fields = fields
@@ -197,6 +201,7 @@ class _ClientCredentials(ClientCredentialsGrant):
         asked = set((self.request.payload.scope or "").split())
         held = set(client.scopes) & policy.scopes_supported
         if asked - held:
-            raise InvalidScopeError(description=f"Not granted to this client: {' '.join(sorted(asked - held))}.")
+            refused = _NOT_IN_DESCRIPTIONS.sub("?", " ".join(sorted(asked - held)))
+            raise InvalidScopeError(description=f"Not granted to this client: {refused[:200]}.")
         granted = asked or (policy.default_scopes & held)
         self.request.payload = BasicOAuth2Payload({**self.request.payload.data, "scope": " ".join(sorted(granted))})

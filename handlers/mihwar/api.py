@@ -17,6 +17,7 @@ from connexion.lifecycle import ConnexionRequest
 from starlette.types import Scope
 
 from core.api import Api, Middleware, Mounted
+from core.auth_failures import AuthFailureLimit
 from core.config import PROJECT_ROOT
 from core.idempotency import IdempotencyKeys
 from core.jobs import Job, JobContext
@@ -25,7 +26,6 @@ from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, 
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
 from core.webhooks import Sender, fan_out, retention_job
-from handlers.mihwar.auth_failures import AuthFailureLimit
 from handlers.mihwar.commands import commands
 from handlers.mihwar.errors import rejection, render_problem
 from models.mihwar.accounts import COOKIE, Accounts, SignedIn
@@ -119,7 +119,7 @@ def middlewares(mounted: Mounted[MihwarSettings]) -> Sequence[Middleware]:
     """The per-key rate limit on everything under /api/integrations/v1, shared through Redis
     when `REDIS_URL` is set. One budget per key: the per-endpoint limit is the same number,
     so it never binds first. In front of it, the same number of failed authentications per
-    client address (handlers/mihwar/auth_failures.py), so made-up keys buy no budget."""
+    client address (core/auth_failures.py), so made-up keys buy no budget."""
     mihwar, settings = mounted.config, mounted.settings
     limits = RateLimitSettings(
         per_user=mihwar.rate_limit,

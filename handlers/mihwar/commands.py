@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 from core.api import Mounted
+from core.cli import or_exit
 from core.columns import aware
-from core.problems import ApiProblem
 from core.unit_of_work import UnitOfWork
 from handlers.mihwar.drive import add_commands
 from models.mihwar.keys import Tenants
 from models.mihwar.scim.tokens import ScimTokens
 from models.mihwar.settings import MihwarSettings
 from models.mihwar.tables import PLANS
-
-T = TypeVar("T")
 
 
 def commands(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +58,7 @@ def commands(parser: argparse.ArgumentParser) -> None:
 
 def _create_organization(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
-        organization = _or_exit(
+        organization = or_exit(
             lambda: Tenants(unit).create_organization(args.slug, args.name, args.plan, not args.no_api_access)
         )
         unit.commit()
@@ -73,7 +69,7 @@ def _create_organization(args: argparse.Namespace, mounted: Mounted[MihwarSettin
 def _create_key(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
         tenants = Tenants(unit)
-        organization = _or_exit(lambda: tenants.organization(args.org))
+        organization = or_exit(lambda: tenants.organization(args.org))
         new = tenants.create_key(organization, args.name)
         unit.commit()
         print(f"created API key {new.key.id} ({new.key.prefix}…) for {organization.slug}", file=sys.stderr)
@@ -83,7 +79,7 @@ def _create_key(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> i
 
 def _revoke_key(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
-        key = _or_exit(lambda: Tenants(unit).revoke_key(args.key_id))
+        key = or_exit(lambda: Tenants(unit).revoke_key(args.key_id))
         unit.commit()
         print(f"revoked API key {key.id} ({key.prefix}…)", file=sys.stderr)
     return 0
@@ -92,7 +88,7 @@ def _revoke_key(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> i
 def _list_keys(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
         tenants = Tenants(unit)
-        organization = _or_exit(lambda: tenants.organization(args.org))
+        organization = or_exit(lambda: tenants.organization(args.org))
         for key in tenants.keys.of(organization.id):
             print(_credential_line(key.id, key.prefix, key.name, key.last_used_at, key.revoked_at))
     return 0
@@ -100,8 +96,8 @@ def _list_keys(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> in
 
 def _create_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
-        organization = _or_exit(lambda: Tenants(unit).organization(args.org))
-        new = _or_exit(lambda: ScimTokens(unit).create(organization, args.name))
+        organization = or_exit(lambda: Tenants(unit).organization(args.org))
+        new = or_exit(lambda: ScimTokens(unit).create(organization, args.name))
         unit.commit()
         print(f"created SCIM token {new.token.id} ({new.token.prefix}…) for {organization.slug}", file=sys.stderr)
     print(new.secret)
@@ -110,7 +106,7 @@ def _create_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings
 
 def _revoke_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
-        token = _or_exit(lambda: ScimTokens(unit).revoke(args.token_id))
+        token = or_exit(lambda: ScimTokens(unit).revoke(args.token_id))
         unit.commit()
         print(f"revoked SCIM token {token.id} ({token.prefix}…)", file=sys.stderr)
     return 0
@@ -118,7 +114,7 @@ def _revoke_scim_token(args: argparse.Namespace, mounted: Mounted[MihwarSettings
 
 def _list_scim_tokens(args: argparse.Namespace, mounted: Mounted[MihwarSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
-        organization = _or_exit(lambda: Tenants(unit).organization(args.org))
+        organization = or_exit(lambda: Tenants(unit).organization(args.org))
         for token in ScimTokens(unit).of(organization.id):
             print(_credential_line(token.id, token.prefix, token.name, token.last_used_at, token.revoked_at))
     return 0
@@ -131,11 +127,3 @@ def _credential_line(
     last_used = aware(last_used_at).isoformat() if last_used_at else "never"
     state = f"revoked {aware(revoked_at).isoformat()}" if revoked_at else "active"
     return f"{credential_id}\t{prefix}…\t{name}\tlast used {last_used}\t{state}"
-
-
-def _or_exit(action: Callable[[], T]) -> T:
-    """The action's result; a refusal (no such organization, say) ends the command with its reason."""
-    try:
-        return action()
-    except (ApiProblem, ValueError) as exc:
-        raise SystemExit(str(getattr(exc, "detail", None) or exc)) from exc
