@@ -8,4 +8,5 @@ APIS = (
     "handlers.order_accept.api",
     "handlers.idl.api",
     "handlers.mihwar.api",
+    "handlers.cpras.api",
 )

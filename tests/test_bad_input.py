@@ -125,10 +125,13 @@ def send(
 
 def errors_of(response: Any) -> Any:
     """The field errors by field, wherever the API's format keeps them (a list of RFC 9457
-    `{pointer, detail}` members, a mapping of field to messages, or a SCIM error's `detail`)."""
+    `{pointer, detail}` members, a mapping of field to messages, a SCIM error's `detail`, or an OAuth error's
+    `error_description`)."""
     body = response.json()
     if "urn:ietf:params:scim:api:messages:2.0:Error" in body.get("schemas", []):  # says them in `detail`
         return {"$": [body["detail"]]} if "detail" in body else None
+    if isinstance(body.get("error"), str):  # an OAuth 2.0 token error says them in `error_description`
+        return {"$": [body["error_description"]]} if "error_description" in body else None
     errors = body["errors"] if "errors" in body else body.get("error", {}).get("details", {}).get("errors")
     if isinstance(errors, list):
         grouped: dict[str, list[str]] = {}

@@ -27,7 +27,7 @@ def test_demo_data_loads_only_into_an_empty_database(settings: Settings, tmp_pat
     fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate(fresh)
 
-    assert load_demo(fresh) == ["order_accept", "idl", "mihwar"]
+    assert load_demo(fresh) == ["order_accept", "idl", "mihwar", "cpras"]
     assert load_demo(fresh) == []
 
 
@@ -46,3 +46,6 @@ def test_the_command_prints_json(
     output = json.loads(capsys.readouterr().out)
     assert output["order_accept"]["alice"]["authorization"].startswith("Bearer ey")
     assert (tmp_path / "order_accept_jwt_secret").stat().st_mode & 0o777 == 0o600
+    assert output["cpras"]["client_id"] == "printplanr-demo"
+    assert output["cpras"]["authorization"].startswith("Bearer ey")
+    assert (tmp_path / "cpras_token_keys.json").stat().st_mode & 0o777 == 0o600

@@ -143,7 +143,7 @@ def test_the_mount_table_lists_each_api_once_under_prefixes_that_do_not_overlap(
     assert len({api.name for api in apis}) == len(apis)
     for prefix in prefixes:
         assert not [other for other in prefixes if other != prefix and other.startswith(prefix + "/")]
-    assert [api.name for api in apis] == ["order_accept", "idl", "mihwar"]
+    assert [api.name for api in apis] == ["order_accept", "idl", "mihwar", "cpras"]
 
 
 def test_a_body_limit_for_an_operation_the_spec_lacks_is_refused_at_start(

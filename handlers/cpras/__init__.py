@@ -1,0 +1,5 @@
+"""CPRAS Partner API handlers; operationIds resolve to these names (`issueToken` -> `issue_token`)."""
+
+from handlers.cpras.token import issue_token
+
+__all__ = ["issue_token"]

@@ -1,0 +1,129 @@
+"""CPRAS Partner API as the core serves it: OAuth 2.0 client credentials for PrintPLANR
+(`POST /oauth/token`, on the core's token server), its error formats, the limit on failed
+client authentications, demo data and commands.
+
+The token endpoint is served; the webhook receiver, the supplier context and the session
+consume come next, and are left out of routing until their handlers exist.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connexion.lifecycle import ConnexionRequest
+
+from core.api import Api, Middleware, Mounted
+from core.auth_failures import AuthFailureLimit
+from core.config import PROJECT_ROOT
+from core.oauth import InvalidTokenError, TokenRequest
+from core.problems import Unauthorized
+from core.security import TokenPrincipal, Verifier
+from core.unit_of_work import UnitOfWork
+from handlers.cpras.commands import commands
+from handlers.cpras.context import key_ring, token_server
+from handlers.cpras.errors import TOKEN_PATH, rejection, render_problem
+from models.cpras import scopes
+from models.cpras.clients import Clients
+from models.cpras.demo import DEMO_CLIENT_ID, demo_client_secret, ensure_demo_client, load_demo_data
+from models.cpras.settings import CprasSettings
+
+API_NAME = "cpras"
+SERVED = frozenset({"issueToken"})
+TOKEN_BODY_LIMIT = 64 * 1024  # as the spec says of every CPRAS body
+
+
+class AccessTokenVerifier:
+    """A bearer access token of CPRAS's own token endpoint: its signature by a key of the ring,
+    its issuer, audience and expiry; its scopes are the caller's. No database read."""
+
+    def __init__(self, mounted: Mounted[CprasSettings]) -> None:
+        self.mounted = mounted
+
+    def __call__(self, credential: str, request: ConnexionRequest) -> TokenPrincipal:
+        cpras = self.mounted.config
+        try:
+            claims = key_ring(cpras.token_keys_file).verify(credential, cpras.token_issuer, cpras.token_audience)
+        except InvalidTokenError:
+            raise Unauthorized("The access token is invalid or has expired.") from None
+        granted = frozenset(str(claims.get("scope") or "").split())
+        return TokenPrincipal(subject=str(claims.get("sub")), claims=claims, scopes=granted)
+
+
+def security(mounted: Mounted[CprasSettings]) -> Mapping[str, Verifier]:
+    return {"oauth2": AccessTokenVerifier(mounted)}
+
+
+def middlewares(mounted: Mounted[CprasSettings]) -> Sequence[Middleware]:
+    """Failed client authentications per client address, on the token endpoint (per client id,
+    the token handler counts them)."""
+    cpras, settings = mounted.config, mounted.settings
+    options = {
+        "prefix": mounted.api.prefix + TOKEN_PATH,
+        "rate": cpras.auth_failure_rate,
+        "storage_uri": settings.redis_url or "memory://",
+        "reject": rejection("client authentications"),
+        "enabled": cpras.rate_limits_enabled and settings.rate_limits_enabled,
+        "namespace": "cpras-auth-failures",
+    }
+    return [(AuthFailureLimit, options)]
+
+
+def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
+    """The demo PrintPLANR client, and a fresh access token holding every scope."""
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        ensure_demo_client(unit)
+        unit.commit()
+        answer = token_server(mounted.config).respond(
+            TokenRequest(
+                f"https://localhost{mounted.api.prefix}{TOKEN_PATH}",
+                {},
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": DEMO_CLIENT_ID,
+                    "client_secret": demo_client_secret(),
+                    "scope": " ".join(sorted(scopes.ALL)),
+                },
+            ),
+            Clients(unit).find,
+        )
+    return {
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": demo_client_secret(),
+        "authorization": f"Bearer {answer.body['access_token']}",
+    }
+
+
+class DemoClient:
+    """The token endpoint is public (the client authenticates in the body, or by HTTP Basic)."""
+
+    def __init__(self, mounted: Mounted[CprasSettings]) -> None:
+        self.mounted = mounted
+
+    def renew(self) -> None:
+        """Nothing to renew: the demo client's credentials are fixed."""
+
+    def headers_for(self, operation_id: str | None) -> dict[str, str]:
+        credentials = base64.b64encode(f"{DEMO_CLIENT_ID}:{demo_client_secret()}".encode()).decode()
+        return {"Authorization": f"Basic {credentials}"} if operation_id == "issueToken" else {}
+
+
+API: Api[CprasSettings] = Api(
+    name=API_NAME,
+    prefix="/cpras",
+    spec="cpras.yaml",
+    handlers="handlers.cpras",
+    settings=CprasSettings.from_env,
+    security=security,
+    render_problem=render_problem,
+    models=("models.cpras.tables",),
+    migrations=PROJECT_ROOT / "migrations" / "cpras",
+    middlewares=middlewares,
+    body_limit=TOKEN_BODY_LIMIT,
+    operations=SERVED,
+    load_demo=load_demo_data,
+    demo_credentials=demo_credentials,
+    demo_client=DemoClient,
+    commands=commands,
+)
