@@ -136,7 +136,10 @@ def errors_of(response: Any) -> Any:
     if isinstance(errors, list):
         grouped: dict[str, list[str]] = {}
         for error in errors:
-            grouped.setdefault(error["pointer"] or "$", []).append(error["detail"])  # "" points at the whole body
+            where, said = (
+                (error["pointer"], error["detail"]) if "pointer" in error else (error["field"], error["message"])
+            )
+            grouped.setdefault(where or "$", []).append(said)  # "" points at the whole body
         return grouped
     return errors
 

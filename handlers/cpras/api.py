@@ -2,8 +2,8 @@
 (`POST /oauth/token`, on the core's token server), its error formats, the limit on failed
 client authentications, demo data and commands.
 
-The token endpoint is served; the webhook receiver, the supplier context and the session
-consume come next, and are left out of routing until their handlers exist.
+The token endpoint and the webhook receiver are served; the supplier context and the
+session consume come next, and are left out of routing until their handlers exist.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from models.cpras.demo import DEMO_CLIENT_ID, demo_client_secret, ensure_demo_cl
 from models.cpras.settings import CprasSettings
 
 API_NAME = "cpras"
-SERVED = frozenset({"issueToken"})
+SERVED = frozenset({"issueToken", "receivePrintplanrWebhook"})
 TOKEN_BODY_LIMIT = 64 * 1024  # as the spec says of every CPRAS body
 
 
@@ -70,8 +70,8 @@ def middlewares(mounted: Mounted[CprasSettings]) -> Sequence[Middleware]:
     return [(AuthFailureLimit, options)]
 
 
-def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
-    """The demo PrintPLANR client, and a fresh access token holding every scope."""
+def demo_token(mounted: Mounted[CprasSettings]) -> str:
+    """A fresh access token of the demo PrintPLANR client, holding every scope."""
     with UnitOfWork(mounted.database, mounted.settings) as unit:
         ensure_demo_client(unit)
         unit.commit()
@@ -88,25 +88,37 @@ def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
             ),
             Clients(unit).find,
         )
+    return str(answer.body["access_token"])
+
+
+def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
+    """The demo PrintPLANR client, a fresh access token holding every scope, and the secret
+    webhooks are signed with."""
     return {
         "client_id": DEMO_CLIENT_ID,
         "client_secret": demo_client_secret(),
-        "authorization": f"Bearer {answer.body['access_token']}",
+        "authorization": f"Bearer {demo_token(mounted)}",
+        "webhook_secret": mounted.config.webhook_secret,
     }
 
 
 class DemoClient:
-    """The token endpoint is public (the client authenticates in the body, or by HTTP Basic)."""
+    """The demo PrintPLANR client: HTTP Basic on the token endpoint, a bearer token holding
+    every scope elsewhere (a signature needs the body, which a header cannot know)."""
 
     def __init__(self, mounted: Mounted[CprasSettings]) -> None:
         self.mounted = mounted
+        self.token: str | None = None
 
     def renew(self) -> None:
-        """Nothing to renew: the demo client's credentials are fixed."""
+        self.token = None
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
-        credentials = base64.b64encode(f"{DEMO_CLIENT_ID}:{demo_client_secret()}".encode()).decode()
-        return {"Authorization": f"Basic {credentials}"} if operation_id == "issueToken" else {}
+        if operation_id == "issueToken":
+            credentials = base64.b64encode(f"{DEMO_CLIENT_ID}:{demo_client_secret()}".encode()).decode()
+            return {"Authorization": f"Basic {credentials}"}
+        self.token = self.token or demo_token(self.mounted)
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 API: Api[CprasSettings] = Api(

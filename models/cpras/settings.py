@@ -1,13 +1,14 @@
 """CPRAS's own settings: who its tokens are from and for, how long they live, where the key
-ring that signs them is kept, and how many failed client authentications are let through."""
+ring that signs them is kept, how many failed client authentications are let through, and
+the secret PrintPLANR signs its webhooks with."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import flag
+from core.config import dev_secret, flag
 from core.oauth.server import MAX_LIFETIME
 
 
@@ -21,6 +22,8 @@ class CprasSettings:
     # Failed client authentications let through per client address, and per client id.
     auth_failure_rate: str = "10/minute"
     rate_limits_enabled: bool = True
+    # Keys the HMAC of X-PrintPlanr-Signature; shared with PrintPLANR, the same on every machine.
+    webhook_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.token_lifetime <= MAX_LIFETIME:
@@ -36,4 +39,5 @@ class CprasSettings:
             token_lifetime=int(env.get("CPRAS_TOKEN_LIFETIME") or cls.token_lifetime),
             auth_failure_rate=env.get("CPRAS_AUTH_FAILURE_RATE") or cls.auth_failure_rate,
             rate_limits_enabled=not flag(env.get("CPRAS_RATE_LIMITS_DISABLED")),
+            webhook_secret=env.get("CPRAS_WEBHOOK_SECRET") or dev_secret(instance_dir / "cpras_webhook_secret"),
         )
