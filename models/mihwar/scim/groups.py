@@ -11,7 +11,7 @@ Display names are unique in an organization (Entra ID matches groups by them).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from scim2_models import (
@@ -60,15 +60,24 @@ class ScimGroups:
             if count
             else []
         )
-        return Page(total, [self.resource(row) for row in rows])
+        return Page(total, self.resources(rows))
 
     def resource(self, group: Group) -> ScimGroup:
-        members = self.session.scalars(
-            select(AppUser.id)
-            .join(GroupMember, GroupMember.user_id == AppUser.id)
-            .where(GroupMember.group_id == group.id)
+        return self.resources([group])[0]
+
+    def resources(self, groups: Sequence[Group]) -> list[ScimGroup]:
+        """The groups as SCIM resources, their members read in one query for all."""
+        members: dict[str, list[str]] = {group.id: [] for group in groups}
+        for group_id, user_id in self.session.execute(
+            select(GroupMember.group_id, AppUser.id)
+            .join(AppUser, GroupMember.user_id == AppUser.id)
+            .where(GroupMember.group_id.in_(list(members)))
             .order_by(AppUser.user_name_key)
-        ).all()
+        ):
+            members[group_id].append(user_id)
+        return [self._resource(group, members[group.id]) for group in groups]
+
+    def _resource(self, group: Group, members: Sequence[str]) -> ScimGroup:
         return ScimGroup(
             id=group.id,
             external_id=group.external_id,

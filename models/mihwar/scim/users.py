@@ -69,16 +69,28 @@ class ScimUsers:
             if count
             else []
         )
-        return Page(total, [self.resource(row) for row in rows])
+        return Page(total, self.resources(rows))
 
     def resource(self, user: AppUser) -> ScimUser:
-        emails = self.session.scalars(select(UserEmail).where(UserEmail.user_id == user.id).order_by(UserEmail.id))
-        groups = self.session.execute(
-            select(Group.id, Group.display_name)
+        return self.resources([user])[0]
+
+    def resources(self, users: Sequence[AppUser]) -> list[ScimUser]:
+        """The users as SCIM resources, their emails and groups read in one query each for all."""
+        ids = [user.id for user in users]
+        emails: dict[str, list[UserEmail]] = {user_id: [] for user_id in ids}
+        for email in self.session.scalars(select(UserEmail).where(UserEmail.user_id.in_(ids)).order_by(UserEmail.id)):
+            emails[email.user_id].append(email)
+        groups: dict[str, list[tuple[str, str]]] = {user_id: [] for user_id in ids}
+        for user_id, group_id, name in self.session.execute(
+            select(Membership.user_id, Group.id, Group.display_name)
             .join(Membership, Membership.group_id == Group.id)
-            .where(Membership.user_id == user.id)
+            .where(Membership.user_id.in_(ids))
             .order_by(Group.display_name_key)
-        ).all()
+        ):
+            groups[user_id].append((group_id, name))
+        return [self._resource(user, emails[user.id], groups[user.id]) for user in users]
+
+    def _resource(self, user: AppUser, emails: Sequence[UserEmail], groups: Sequence[tuple[str, str]]) -> ScimUser:
         return ScimUser(
             id=user.id,
             external_id=user.external_id,
