@@ -3,7 +3,8 @@
 An API is its spec (`specs/`), its handlers (`handlers/<api>/`), its models
 (`models/<api>/`) and its migrations. Its package declares one `API = Api(...)` naming
 all of that plus what only it knows: its own settings, a verifier per security scheme,
-its error format, middlewares, background jobs, demo data and credentials, and commands.
+its error format, middlewares, background jobs, demo data and credentials, commands, and
+any browser pages it serves beside its spec.
 The core loops over the APIs in the mount table (`handlers.APIS`) and names none of them,
 so a new API plugs in without a change to `core/`.
 """
@@ -147,6 +148,9 @@ class Api(Generic[S]):
     state_dependent_statuses: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # Adds its subcommands to `partner-gateway <name>`; each sets `run(args, mounted) -> exit code`.
     commands: Callable[[argparse.ArgumentParser], None] | None = None
+    # Browser pages it serves beside its operations, outside its spec (server-rendered HTML):
+    # (their path under its prefix, an ASGI app for them), mounted as core/pages.py says.
+    pages: Callable[[Mounted[S]], tuple[str, Any]] | None = None
 
     def spec_path(self, settings: Settings) -> Path:
         return settings.spec_dir / self.spec

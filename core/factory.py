@@ -18,6 +18,7 @@ from core.concurrency import HandlerPool
 from core.config import Settings
 from core.database import Database
 from core.dispatch import Serving
+from core.pages import PagesMount
 from core.problems import ProblemDispatcher
 from core.request_context import RequestContextMiddleware
 from core.resolver import PackageResolver
@@ -60,6 +61,10 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     apis_served = [Mounted(api, settings, database) for api in served]
     for serving_api in apis_served:
+        if serving_api.api.pages is not None:
+            path, pages = serving_api.api.pages(serving_api)
+            mount = serving_api.api.prefix + path
+            app.add_middleware(PagesMount, position=MiddlewarePosition.BEFORE_EXCEPTION, mount=mount, pages=pages)
         for middleware, options in serving_api.api.middlewares(serving_api):
             app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
 
