@@ -1,10 +1,6 @@
 """CPRAS Partner API as the core serves it: OAuth 2.0 client credentials for PrintPLANR
 (`POST /oauth/token`, on the core's token server), its error formats, the limit on failed
-client authentications, demo data and commands.
-
-The token endpoint and the webhook receiver are served; the supplier context and the
-session consume come next, and are left out of routing until their handlers exist.
-"""
+client authentications, demo data and commands."""
 
 from __future__ import annotations
 
@@ -22,15 +18,23 @@ from core.problems import Unauthorized
 from core.security import TokenPrincipal, Verifier
 from core.unit_of_work import UnitOfWork
 from handlers.cpras.commands import commands
-from handlers.cpras.context import key_ring, token_server
+from handlers.cpras.context import PREFIX, key_ring, token_server
 from handlers.cpras.errors import TOKEN_PATH, rejection, render_problem
+from handlers.cpras.pages import pages
 from models.cpras import scopes
 from models.cpras.clients import Clients
-from models.cpras.demo import DEMO_CLIENT_ID, demo_client_secret, ensure_demo_client, load_demo_data
+from models.cpras.demo import (
+    DEMO_BUYER_OPERATOR,
+    DEMO_CLIENT_ID,
+    DEMO_SUPPLIER_OPERATOR,
+    demo_client_secret,
+    demo_operator_password,
+    ensure_demo_client,
+    load_demo_data,
+)
 from models.cpras.settings import CprasSettings
 
 API_NAME = "cpras"
-SERVED = frozenset({"issueToken", "receivePrintplanrWebhook"})
 TOKEN_BODY_LIMIT = 64 * 1024  # as the spec says of every CPRAS body
 
 
@@ -92,13 +96,15 @@ def demo_token(mounted: Mounted[CprasSettings]) -> str:
 
 
 def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
-    """The demo PrintPLANR client, a fresh access token holding every scope, and the secret
-    webhooks are signed with."""
+    """The demo PrintPLANR client, a fresh access token holding every scope, the secret
+    webhooks are signed with, and the Print Orders area's demo operators."""
     return {
         "client_id": DEMO_CLIENT_ID,
         "client_secret": demo_client_secret(),
         "authorization": f"Bearer {demo_token(mounted)}",
         "webhook_secret": mounted.config.webhook_secret,
+        "print_orders": f"{mounted.api.prefix}/print-orders",
+        "operators": {name: demo_operator_password(name) for name in (DEMO_BUYER_OPERATOR, DEMO_SUPPLIER_OPERATOR)},
     }
 
 
@@ -123,7 +129,7 @@ class DemoClient:
 
 API: Api[CprasSettings] = Api(
     name=API_NAME,
-    prefix="/cpras",
+    prefix=PREFIX,
     spec="cpras.yaml",
     handlers="handlers.cpras",
     settings=CprasSettings.from_env,
@@ -133,9 +139,9 @@ API: Api[CprasSettings] = Api(
     migrations=PROJECT_ROOT / "migrations" / "cpras",
     middlewares=middlewares,
     body_limit=TOKEN_BODY_LIMIT,
-    operations=SERVED,
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,
     demo_client=DemoClient,
     commands=commands,
+    pages=pages,
 )

@@ -1,14 +1,17 @@
-"""`partner-gateway cpras …`: the OAuth clients of the token endpoint and the key ring that
-signs its tokens.
+"""`partner-gateway cpras …`: the OAuth clients of the token endpoint, the key ring that signs
+its tokens, the procurement data behind the supplier context and the hand-offs, and the
+operators of the Print Orders area.
 
-A new or rotated client secret is printed once, on standard output, and never again: only
-its hash is kept. Everything else goes to standard error.
+A new or rotated client secret, and a new operator's password, are printed once, on
+standard output, and never again: only hashes are kept. Everything else goes to standard
+error.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from core.api import Mounted
 from core.cli import or_exit
@@ -17,6 +20,8 @@ from core.oauth import KeyRing
 from core.unit_of_work import UnitOfWork
 from models.cpras import scopes
 from models.cpras.clients import Clients
+from models.cpras.operators import Operators
+from models.cpras.procurement import KINDS, ProcurementImportError, import_file
 from models.cpras.settings import CprasSettings
 
 
@@ -49,6 +54,22 @@ def commands(parser: argparse.ArgumentParser) -> None:
     )
     keys.add_argument("--keep", type=int, default=2, help="how many newest keys to keep (default 2)")
     keys.set_defaults(run=_rotate_signing_key)
+    loading = cpras.add_parser(
+        "import",
+        help="insert or update procurement data from a CSV (with a header line) or JSON (a list of objects) file",
+        description="Import in this order, since each kind names earlier ones: " + ", ".join(KINDS) + ".",
+    )
+    loading.add_argument("kind", choices=list(KINDS))
+    loading.add_argument("file", type=Path)
+    loading.set_defaults(run=_import)
+    operator = cpras.add_parser(
+        "create-operator", help="create a Print Orders operator and print their password (shown once)"
+    )
+    operator.add_argument("username")
+    owner = operator.add_mutually_exclusive_group()
+    owner.add_argument("--buyer", help="the buyer they order for (a buyer's user)")
+    owner.add_argument("--supplier", help="the supplier they are (a supplier's user)")
+    operator.set_defaults(run=_create_operator)
 
 
 def _create_client(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
@@ -100,4 +121,25 @@ def _rotate_signing_key(args: argparse.Namespace, mounted: Mounted[CprasSettings
     ring.save(path)
     verifying = ", ".join(key.kid or "" for key in ring.keys)
     print(f"{path}: signing with {ring.signer.kid}; verifying with {verifying}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        try:
+            count = import_file(unit, args.kind, args.file)
+        except (ProcurementImportError, OSError) as exc:
+            print(f"nothing imported: {exc}", file=sys.stderr)
+            return 1
+        unit.commit()
+    print(f"imported {count} {args.kind}", file=sys.stderr)
+    return 0
+
+
+def _create_operator(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
+    with UnitOfWork(mounted.database, mounted.settings) as unit:
+        password = or_exit(lambda: Operators(unit).create(args.username, args.buyer, args.supplier))
+        unit.commit()
+    print(f"created operator {args.username}", file=sys.stderr)
+    print(password)
     return 0

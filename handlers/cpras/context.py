@@ -22,6 +22,7 @@ from models.cpras.settings import CprasSettings
 from models.cpras.webhooks import EventCheck
 
 REALM = "cpras"
+PREFIX = "/cpras"  # where the API is served; its pages are under it too
 
 
 def cpras_settings(settings: Settings | None = None) -> CprasSettings:

@@ -1,6 +1,6 @@
 """CPRAS's own settings: who its tokens are from and for, how long they live, where the key
-ring that signs them is kept, how many failed client authentications are let through, and
-the secret PrintPLANR signs its webhooks with."""
+ring that signs them is kept, how many failed client authentications are let through, the
+secret PrintPLANR signs its webhooks with, and how CPRAS reaches PrintPLANR for hand-offs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 from core.config import dev_secret, flag
 from core.oauth.server import MAX_LIFETIME
+
+MAX_CODE_LIFETIME = 300  # a hand-off's code lives a few minutes at most
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,30 @@ class CprasSettings:
     rate_limits_enabled: bool = True
     # Keys the HMAC of X-PrintPlanr-Signature; shared with PrintPLANR, the same on every machine.
     webhook_secret: str = field(default="", repr=False)
+    # PrintPLANR's API for hand-offs; unset, hand-offs are off.
+    printplanr_base_url: str | None = None
+    printplanr_api_key: str = field(default="", repr=False)  # sent as a bearer token
+    printplanr_timeout: float = 5.0  # seconds, to connect and to read, per attempt
+    printplanr_retries: int = 2  # more attempts after a 5xx or a timeout, with back-off
+    # Hosts a session URL may point at, besides the base URL's own.
+    printplanr_session_hosts: tuple[str, ...] = ()
+    # The OAuth client (PrintPLANR's) that may consume the codes of hand-offs.
+    printplanr_client_id: str = "printplanr-demo"
+    # CPRAS's address as browsers reach it, for return URLs; unset, each request's own.
+    public_url: str | None = None
+    session_code_lifetime: int = 120  # seconds a hand-off's code may be consumed in
+    handoff_return_lifetime: int = 7200  # seconds the user may take at PrintPLANR before returning
+    # Signs the Print Orders area's session cookie; the same on every machine.
+    session_secret: str = field(default="", repr=False)
+    secure_cookies: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.token_lifetime <= MAX_LIFETIME:
             raise ValueError(f"CPRAS_TOKEN_LIFETIME must be from 1 to {MAX_LIFETIME} seconds")
+        if not 0 < self.session_code_lifetime <= MAX_CODE_LIFETIME:
+            raise ValueError(f"CPRAS_SESSION_CODE_LIFETIME must be from 1 to {MAX_CODE_LIFETIME} seconds")
+        if self.printplanr_base_url and not self.printplanr_base_url.startswith(("https://", "http://")):
+            raise ValueError("PRINTPLANR_BASE_URL must be an http or https URL")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_dir: Path) -> CprasSettings:
@@ -40,4 +62,17 @@ class CprasSettings:
             auth_failure_rate=env.get("CPRAS_AUTH_FAILURE_RATE") or cls.auth_failure_rate,
             rate_limits_enabled=not flag(env.get("CPRAS_RATE_LIMITS_DISABLED")),
             webhook_secret=env.get("CPRAS_WEBHOOK_SECRET") or dev_secret(instance_dir / "cpras_webhook_secret"),
+            printplanr_base_url=(env.get("PRINTPLANR_BASE_URL") or "").rstrip("/") or None,
+            printplanr_api_key=env.get("PRINTPLANR_API_KEY") or "",
+            printplanr_timeout=float(env.get("PRINTPLANR_TIMEOUT") or cls.printplanr_timeout),
+            printplanr_retries=int(env.get("PRINTPLANR_RETRIES") or cls.printplanr_retries),
+            printplanr_session_hosts=tuple(
+                host.strip().lower() for host in (env.get("PRINTPLANR_SESSION_HOSTS") or "").split(",") if host.strip()
+            ),
+            printplanr_client_id=env.get("PRINTPLANR_CLIENT_ID") or cls.printplanr_client_id,
+            public_url=(env.get("CPRAS_PUBLIC_URL") or "").rstrip("/") or None,
+            session_code_lifetime=int(env.get("CPRAS_SESSION_CODE_LIFETIME") or cls.session_code_lifetime),
+            handoff_return_lifetime=int(env.get("CPRAS_HANDOFF_RETURN_LIFETIME") or cls.handoff_return_lifetime),
+            session_secret=env.get("CPRAS_SESSION_SECRET") or dev_secret(instance_dir / "cpras_session_secret"),
+            secure_cookies=not flag(env.get("CPRAS_INSECURE_COOKIES")),
         )

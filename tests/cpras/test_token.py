@@ -30,13 +30,6 @@ TOKEN = "/cpras/oauth/token"
 
 
 @pytest.fixture
-def cpras_db(database: Settings) -> Iterator[Database]:
-    db = Database(database.database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def client_secret(cpras_db: Database, database: Settings) -> tuple[str, str]:
     """A client of the test's own holding webhooks:write and supplier_context:read."""
     client_id = f"test-{uuid.uuid4().hex[:10]}"

@@ -28,13 +28,6 @@ WEBHOOK = "/cpras/v1/webhooks/printplanr"
 TOKEN = "/cpras/oauth/token"
 
 
-@pytest.fixture
-def cpras_db(database: Settings) -> Any:
-    db = Database(database.database_url)
-    yield db
-    db.dispose()
-
-
 def token_with(client: TestClient, cpras_db: Database, database: Settings, *granted: str) -> str:
     client_id = f"wh-{uuid.uuid4().hex[:10]}"
     with UnitOfWork(cpras_db, database) as unit:
