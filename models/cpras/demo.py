@@ -110,7 +110,8 @@ def _procurement(today: date) -> dict[str, list[dict[str, Any]]]:
 def _orders(now: datetime) -> list[PrintOrder]:
     statuses = ["pending", "in_production", "dispatched", "completed", "pending", "completed"]
     orders = []
-    for number, status in enumerate(statuses, start=1):
+    for number in range(1, 25):  # more than a page of the Print Orders area
+        status = statuses[(number - 1) % len(statuses)]
         when = now - timedelta(hours=7 * number)
         orders.append(
             PrintOrder(

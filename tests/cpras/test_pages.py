@@ -75,8 +75,13 @@ def test_a_buyer_sees_their_orders_filtered_and_paged(browser: TestClient) -> No
     rows = re.findall(r'<span class="status status-([a-z_]+)">', completed.text)
     assert rows
     assert set(rows) == {"completed"}
+    assert "Page 1 of 2" in page.text
+    assert "pp_order_574" not in page.text  # the oldest, on page 2
+    second = browser.get(AREA, params={"page": "2"})
+    assert "pp_order_574" in second.text
+    assert "pp_order_551" not in second.text
     past_the_end = browser.get(AREA, params={"page": "999"})
-    assert "Page 1 of 1" in past_the_end.text
+    assert "Page 2 of 2" in past_the_end.text
 
 
 def test_a_cookie_is_secure_http_only_and_lax(browser: TestClient) -> None:
