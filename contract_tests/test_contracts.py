@@ -9,12 +9,14 @@ of that API would (its `demo_client`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import OperationConfig
+from schemathesis.core import NotSet
 
 from contract_tests import harness
 from core.api import Api, DemoClient
@@ -54,7 +56,51 @@ def load_schema(api: Api[Any], client: DemoClient) -> Any:
         def set(self, case: Any, data: dict[str, str], context: Any) -> None:
             case.headers = {**(case.headers or {}), **data}
 
+    CLIENTS[api.prefix] = client
+
     return schema
+
+
+CLIENTS: dict[str, DemoClient] = {}  # each API's client, by the API's prefix
+
+
+@schemathesis.hook("before_call")
+def sign_bodies(context: Any, case: Any, **kwargs: Any) -> None:
+    """Right before a request goes, when its case is final: sign its body if its client signs."""
+    for prefix, client in CLIENTS.items():
+        if case.operation.full_path.startswith(prefix + "/"):
+            _sign(client, case)
+
+
+def _sign(client: DemoClient, case: Any) -> None:
+    """Sign a valid JSON body as the API's client would (a webhook sender's signature over the
+    exact bytes), when the client signs bodies: the body is serialised here, so the signed
+    bytes are the bytes sent. Cases made to be refused stay unsigned."""
+    signed_headers = getattr(client, "signed_headers", None)
+    if signed_headers is None or case.media_type != "application/json":
+        return
+    meta = getattr(case, "meta", None)
+    positive = schemathesis.GenerationMode.POSITIVE
+    if meta is not None and (
+        meta.generation.mode != positive
+        or any(part.mode != positive for part in meta.components.values())
+        # Only the spec's own examples: a generated case may be judged invalid by a made-up
+        # header whose value the signature replaces.
+        or meta.phase.name != "examples"
+    ):
+        return  # unsigned, it is refused with 403
+    if isinstance(case.body, bytes | NotSet) or case.body is None:
+        return
+    try:
+        raw = json.dumps(case.body, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        return
+    signature = signed_headers(case.operation.definition.raw.get("operationId"), raw)
+    if signature:  # in place of any made-up one: a valid signature is as positive as any string
+        named = {name.lower() for name in signature}
+        kept = {name: value for name, value in (case.headers or {}).items() if name.lower() not in named}
+        case.body = raw
+        case.headers = {**kept, **signature}
 
 
 def stateless_test(schema: Any) -> Any:

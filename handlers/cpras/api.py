@@ -21,6 +21,7 @@ from handlers.cpras.commands import commands
 from handlers.cpras.context import PREFIX, key_ring, token_server
 from handlers.cpras.errors import TOKEN_PATH, rejection, render_problem
 from handlers.cpras.pages import pages
+from handlers.cpras.webhooks import SIGNATURE, signature_of
 from models.cpras import scopes
 from models.cpras.clients import Clients
 from models.cpras.demo import (
@@ -110,7 +111,7 @@ def demo_credentials(mounted: Mounted[CprasSettings]) -> dict[str, Any]:
 
 class DemoClient:
     """The demo PrintPLANR client: HTTP Basic on the token endpoint, a bearer token holding
-    every scope elsewhere (a signature needs the body, which a header cannot know)."""
+    every scope elsewhere, and PrintPLANR's signature over a webhook delivery's body."""
 
     def __init__(self, mounted: Mounted[CprasSettings]) -> None:
         self.mounted = mounted
@@ -118,6 +119,12 @@ class DemoClient:
 
     def renew(self) -> None:
         self.token = None
+
+    def signed_headers(self, operation_id: str | None, raw: bytes) -> dict[str, str]:
+        """What signs a request body: PrintPLANR's signature, on a webhook delivery."""
+        if operation_id != "receivePrintplanrWebhook":
+            return {}
+        return {SIGNATURE: signature_of(raw, self.mounted.config.webhook_secret)}
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
         if operation_id == "issueToken":

@@ -35,5 +35,9 @@ def signed(raw: bytes, header: str | None, secret: str) -> bool:
     found = _WELL_FORMED.fullmatch((header or "").strip())
     if found is None:
         return False
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(found.group(1).lower(), expected)
+    return hmac.compare_digest(f"sha256={found.group(1).lower()}", signature_of(raw, secret))
+
+
+def signature_of(raw: bytes, secret: str) -> str:
+    """The `X-PrintPlanr-Signature` of `raw` under `secret`, as PrintPLANR sends it."""
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()

@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("supplier_id", sa.String(length=128), nullable=False),
         sa.Column("company_name", sa.String(length=256), nullable=False),
         sa.Column("primary_email", sa.String(length=254), nullable=False),
-        sa.Column("user_name", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("supplier_id", name=op.f("pk_cpras_suppliers")),
     )
     op.create_table(
@@ -113,6 +112,7 @@ def upgrade() -> None:
         "cpras_operators",
         sa.Column("username", sa.String(length=128), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=False),
+        sa.Column("signed_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("buyer_id", sa.String(length=128), nullable=True),
         sa.Column("supplier_id", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(

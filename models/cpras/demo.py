@@ -62,13 +62,11 @@ def _procurement(today: date) -> dict[str, list[dict[str, Any]]]:
                 "supplier_id": "sup_123",
                 "company_name": "Acme Print Ltd",
                 "primary_email": "ops@acmeprint.co.uk",
-                "user_name": DEMO_SUPPLIER_OPERATOR,
             },
             {
                 "supplier_id": "sup_456",
                 "company_name": "Leamington Litho Ltd",
                 "primary_email": "orders@leamlitho.co.uk",
-                "user_name": "leamlitho.orders",
             },
         ],
         "frameworks": [{"framework_id": "fw_wdc_print", "title": "WDC Print Services"}],
@@ -133,7 +131,8 @@ def _orders(now: datetime) -> list[PrintOrder]:
 
 
 def load_demo_data(unit: UnitOfWork, settings: CprasSettings) -> bool:
-    made = ensure_demo_client(unit)
+    # The demo client's secret is public: it joins only a database with no client of its own.
+    made = not Clients(unit).all() and ensure_demo_client(unit)
     if unit.session.scalar(select(Supplier.supplier_id).limit(1)) is not None:
         return made
     for kind, rows in _procurement(date.today()).items():

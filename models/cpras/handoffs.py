@@ -103,7 +103,8 @@ class Handoffs:
         self, state: str, username: str, browser_session: str, lifetime: int, now: datetime | None = None
     ) -> Handoff | None:
         """The hand-off a return with `state` ends, if this operator's browser session started
-        it, it has not returned yet and it is recent enough; it is marked returned."""
+        it, PrintPLANR took it (it has a code), it has not returned yet and it is recent
+        enough; it is marked returned."""
         now = now or utcnow()
         ended = self.session.execute(
             update(Handoff)
@@ -111,6 +112,7 @@ class Handoffs:
                 Handoff.state == state,
                 Handoff.username == username,
                 Handoff.session_hash == digest(browser_session),
+                Handoff.code_hash.is_not(None),
                 Handoff.returned_at.is_(None),
                 Handoff.created_at > now - timedelta(seconds=lifetime),
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from core.columns import aware, utcnow
 from core.passwords import hash_password, verify
 from core.problems import Conflict, NotFound
 from core.unit_of_work import UnitOfWork
@@ -48,3 +49,17 @@ class Operators:
 
     def find(self, username: str) -> Operator | None:
         return self.session.get(Operator, username)
+
+    def of_session(self, username: str, signed_in_at: float) -> Operator | None:
+        """The operator a session is of, unless they signed out since it began."""
+        operator = self.find(username)
+        if operator is None or (operator.signed_out_at and aware(operator.signed_out_at).timestamp() >= signed_in_at):
+            return None
+        return operator
+
+    def sign_out(self, username: str) -> None:
+        """End every session of the operator begun until now."""
+        operator = self.find(username)
+        if operator is not None:
+            operator.signed_out_at = utcnow()
+            self.session.flush()

@@ -86,8 +86,8 @@ class Procurement:
             "pricing_policy": {"display": current.project.pricing_display},
         }
 
-    def supplier_handoff(self, supplier_id: str, today: date, return_url: str) -> dict[str, Any] | None:
-        """The `SupplierHandoff` of a supplier, or None if it has no contract in effect."""
+    def supplier_handoff(self, supplier_id: str, user_name: str, today: date, return_url: str) -> dict[str, Any] | None:
+        """The `SupplierHandoff` of a supplier's user, or None if it has no contract in effect."""
         supplier = self.supplier(supplier_id)
         current = self.current_contract(supplier_id, today) if supplier else None
         if supplier is None or current is None:
@@ -97,7 +97,7 @@ class Procurement:
                 "id": supplier.supplier_id,
                 "company_name": supplier.company_name,
                 "primary_email": supplier.primary_email,
-                "user_name": supplier.user_name,
+                "user_name": user_name,
             },
             "framework": _framework(current),
             "contracted_lots": [
@@ -233,7 +233,7 @@ KINDS: dict[str, tuple[type[Any], dict[str, Callable[[Any], Any]]]] = {
     "buyers": (Buyer, {"buyer_id": _ID, "org_name": _text(256), "email": _email}),
     "suppliers": (
         Supplier,
-        {"supplier_id": _ID, "company_name": _text(256), "primary_email": _email, "user_name": _ID},
+        {"supplier_id": _ID, "company_name": _text(256), "primary_email": _email},
     ),
     "frameworks": (Framework, {"framework_id": _ID, "title": _text(256)}),
     "lots": (Lot, {"lot_id": _ID, "framework_id": _ID, "lot_code": _text(64), "title": _text(256)}),

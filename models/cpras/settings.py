@@ -34,8 +34,8 @@ class CprasSettings:
     # Hosts a session URL may point at, besides the base URL's own.
     printplanr_session_hosts: tuple[str, ...] = ()
     # The OAuth client (PrintPLANR's) that may consume the codes of hand-offs.
-    printplanr_client_id: str = "printplanr-demo"
-    # CPRAS's address as browsers reach it, for return URLs; unset, each request's own.
+    printplanr_client_id: str | None = None
+    # CPRAS's address as browsers reach it, for return URLs (never taken from a request's Host).
     public_url: str | None = None
     session_code_lifetime: int = 120  # seconds a hand-off's code may be consumed in
     handoff_return_lifetime: int = 7200  # seconds the user may take at PrintPLANR before returning
@@ -48,8 +48,13 @@ class CprasSettings:
             raise ValueError(f"CPRAS_TOKEN_LIFETIME must be from 1 to {MAX_LIFETIME} seconds")
         if not 0 < self.session_code_lifetime <= MAX_CODE_LIFETIME:
             raise ValueError(f"CPRAS_SESSION_CODE_LIFETIME must be from 1 to {MAX_CODE_LIFETIME} seconds")
-        if self.printplanr_base_url and not self.printplanr_base_url.startswith(("https://", "http://")):
-            raise ValueError("PRINTPLANR_BASE_URL must be an http or https URL")
+        if self.printplanr_base_url:
+            if not self.printplanr_base_url.startswith(("https://", "http://")):
+                raise ValueError("PRINTPLANR_BASE_URL must be an http or https URL")
+            if not self.printplanr_client_id:
+                raise ValueError("PRINTPLANR_CLIENT_ID must name PrintPLANR's OAuth client when hand-offs are on")
+            if not (self.public_url or "").startswith(("https://", "http://")):
+                raise ValueError("CPRAS_PUBLIC_URL must be CPRAS's http(s) address when hand-offs are on")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_dir: Path) -> CprasSettings:
@@ -69,7 +74,7 @@ class CprasSettings:
             printplanr_session_hosts=tuple(
                 host.strip().lower() for host in (env.get("PRINTPLANR_SESSION_HOSTS") or "").split(",") if host.strip()
             ),
-            printplanr_client_id=env.get("PRINTPLANR_CLIENT_ID") or cls.printplanr_client_id,
+            printplanr_client_id=env.get("PRINTPLANR_CLIENT_ID") or None,
             public_url=(env.get("CPRAS_PUBLIC_URL") or "").rstrip("/") or None,
             session_code_lifetime=int(env.get("CPRAS_SESSION_CODE_LIFETIME") or cls.session_code_lifetime),
             handoff_return_lifetime=int(env.get("CPRAS_HANDOFF_RETURN_LIFETIME") or cls.handoff_return_lifetime),

@@ -98,7 +98,6 @@ class Supplier(Base):
     supplier_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     company_name: Mapped[str] = mapped_column(String(256))
     primary_email: Mapped[str] = mapped_column(String(254))
-    user_name: Mapped[str] = mapped_column(String(128))  # its user's CPRAS user name
 
 
 class Framework(Base):
@@ -161,6 +160,8 @@ class Operator(Base):
 
     username: Mapped[str] = mapped_column(String(128), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Signing out ends every session of the operator that began before it.
+    signed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     buyer_id: Mapped[str | None] = mapped_column(ForeignKey("cpras_buyers.buyer_id"))
     supplier_id: Mapped[str | None] = mapped_column(ForeignKey("cpras_suppliers.supplier_id"))
 

@@ -27,6 +27,8 @@ from models.cpras.tables import PrintOrder, SupplierLink, WebhookEventRow
 
 APPLIED, STALE, IGNORED = "applied", "stale", "ignored"
 LARGEST_TOTAL = Decimal("1e16")  # what the total's column holds (18 digits, 2 of them decimals)
+# Of two events of one order at the same moment, the later kind wins.
+ORDER_EVENT_RANKS = {"order.created": 0, "order.updated": 1, "order.completed": 2}
 
 # What the spec's `WebhookEvent` says of a delivery: None if it is one, else why not.
 EventCheck = Callable[[Any], str | None]
@@ -97,21 +99,28 @@ class Inbox:
                     "status": data.get("status"),
                 },
             )
-        values = {
-            name: data.get(name) for name in ("buyer_id", "project_id", "lot_id", "supplier_id", "currency", "status")
-        }
-        values["total"] = None if data.get("total") is None else Decimal(str(data["total"])).quantize(Decimal("0.01"))
-        return self._upsert(PrintOrder, data["order_id"], occurred, event_id, {**values, "updated_at": utcnow()})
+        # An event carries what PrintPLANR has; a field it leaves out keeps its value.
+        kept = ("buyer_id", "project_id", "lot_id", "supplier_id", "currency", "status")
+        values = {name: data[name] for name in kept if data.get(name) is not None}
+        if data.get("total") is not None:
+            values["total"] = Decimal(str(data["total"])).quantize(Decimal("0.01"))
+        rank = ORDER_EVENT_RANKS.get(event["type"], 0)
+        return self._upsert(PrintOrder, data["order_id"], occurred, event_id, {**values, "updated_at": utcnow()}, rank)
 
-    def _upsert(self, table: Any, key: str, occurred: datetime, event_id: str, values: dict[str, Any]) -> bool:
+    def _upsert(
+        self, table: Any, key: str, occurred: datetime, event_id: str, values: dict[str, Any], rank: int = 0
+    ) -> bool:
         """Write `values` to the row `key` of `table` (made if missing), unless the row already
-        holds a later event. The row is locked first, so that two events of one order apply
-        one after the other; a row two requests make at once is made by one, and the other
-        finds it."""
+        holds a later event: one later by `occurred_at`, or at the same moment one of the same
+        or a later kind (created, then updated, then completed), so that the first of two
+        events at one moment wins and a status never moves backwards. The row is locked
+        first, so that two events of one order apply one after the other; a row two requests
+        make at once is made by one, and the other finds it."""
         for _ in range(2):
             current = self.session.get(table, key, with_for_update=True, populate_existing=True)
             if current is not None:
-                if aware(current.last_event_at) > occurred:
+                latest = aware(current.last_event_at)
+                if latest > occurred or (latest == occurred and self._rank_of(current.last_event_id) >= rank):
                     return False
                 for name, value in values.items():
                     setattr(current, name, value)
@@ -133,6 +142,10 @@ class Inbox:
             except IntegrityError:
                 continue  # made meanwhile by another request: lock it and compare
         return False
+
+    def _rank_of(self, event_id: str) -> int:
+        last = self.session.get(WebhookEventRow, event_id)
+        return ORDER_EVENT_RANKS.get(last.type or "", 0) if last is not None else 0
 
 
 def _when(text: str) -> datetime:

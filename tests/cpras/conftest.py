@@ -14,6 +14,7 @@ from core.config import Settings
 from core.database import Database
 from core.factory import create_app
 from handlers.cpras.api import API
+from models.cpras.demo import DEMO_CLIENT_ID
 from tests.fake_printplanr import API_KEY, FakePrintplanr, fake_printplanr
 
 
@@ -32,7 +33,13 @@ def printplanr(database: Settings) -> Iterator[FakePrintplanr]:
 
 def handing_off_settings(database: Settings, printplanr: FakePrintplanr, **changes: Any) -> Settings:
     """The tests' settings, with CPRAS handing off to the fake PrintPLANR."""
-    handing_off = {"printplanr_base_url": printplanr.base_url, "printplanr_api_key": API_KEY, "printplanr_timeout": 1.0}
+    handing_off = {
+        "printplanr_base_url": printplanr.base_url,
+        "printplanr_api_key": API_KEY,
+        "printplanr_timeout": 1.0,
+        "printplanr_client_id": DEMO_CLIENT_ID,
+        "public_url": "https://cpras.test",
+    }
     cpras = dataclasses.replace(API.config(database), **{**handing_off, **changes})
     return dataclasses.replace(database, apis={**database.apis, API.name: cpras})
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -71,8 +72,12 @@ def origin(database: Settings, printplanr: FakePrintplanr) -> Iterator[str]:
 
     The cookie stays Secure, as in production: Chromium sends it to `http://localhost`.
     """
-    app = create_app(handing_off_settings(database, printplanr), registered())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    with socket.socket() as probe:  # a free port, so that CPRAS knows its own address
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = f"http://localhost:{port}"
+    app = create_app(handing_off_settings(database, printplanr, public_url=served), registered())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -80,8 +85,6 @@ def origin(database: Settings, printplanr: FakePrintplanr) -> Iterator[str]:
         assert thread.is_alive(), "uvicorn stopped while starting"
         assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
         time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    served = f"http://localhost:{port}"
     printplanr.cpras_origin = served
     printplanr.client_id, printplanr.client_secret = DEMO_CLIENT_ID, demo_client_secret()
     try:

@@ -66,7 +66,6 @@ def load(unit: UnitOfWork, suffix: str, ended: bool = False) -> None:
                 "supplier_id": f"sup_{suffix}",
                 "company_name": "Test Print",
                 "primary_email": "ops@test.example",
-                "user_name": f"u_{suffix}",
             }
         ],
     )
@@ -112,8 +111,8 @@ def test_an_import_is_all_or_nothing_and_names_the_bad_row(
     cpras_db: Database, database: Settings, tmp_path: Path
 ) -> None:
     rows = [
-        {"supplier_id": "sup_imp_1", "company_name": "One", "primary_email": "one@example.com", "user_name": "one"},
-        {"supplier_id": "sup_imp_2", "company_name": "Two", "primary_email": "not-an-address", "user_name": "two"},
+        {"supplier_id": "sup_imp_1", "company_name": "One", "primary_email": "one@example.com"},
+        {"supplier_id": "sup_imp_2", "company_name": "Two", "primary_email": "not-an-address"},
     ]
     path = tmp_path / "suppliers.json"
     path.write_text(json.dumps(rows))

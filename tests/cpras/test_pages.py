@@ -5,16 +5,25 @@ the return accepted once, only in the session that started it. On SQLite and Pos
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from core.api import registered
+from core.columns import utcnow
 from core.config import Settings
+from core.database import Database
 from core.factory import create_app
+from core.unit_of_work import UnitOfWork
 from models.cpras.demo import DEMO_BUYER_OPERATOR, DEMO_SUPPLIER_OPERATOR, demo_operator_password
+from models.cpras.operators import Operators
+from models.cpras.settings import CprasSettings
+from models.cpras.tables import Handoff
 from tests.cpras.conftest import handing_off_settings
 from tests.fake_printplanr import FakePrintplanr
 
@@ -197,3 +206,63 @@ def test_printplanr_failing_shows_a_clear_error(database: Settings, printplanr: 
     assert answer.status_code == 502
     assert f"PrintPLANR refused the hand-off (HTTP {status})." in answer.text
     assert len(printplanr.handoffs()) == (1 if status == 400 else 2)  # a 4xx is not retried
+
+
+def test_a_failed_hand_off_mints_no_code_and_cannot_be_returned_from(
+    browser: TestClient, printplanr: FakePrintplanr, cpras_db: Database, database: Settings
+) -> None:
+    printplanr.failures = 10
+    sign_in(browser)
+    assert hand_off(browser).status_code == 502
+    state = state_of(printplanr)
+    with UnitOfWork(cpras_db, database) as unit:
+        handoff = unit.session.scalars(select(Handoff).where(Handoff.state == state)).one()
+        assert handoff.code_hash is None
+    assert browser.get(f"{AREA}/return", params={"state": state}).status_code == 403
+
+
+def test_a_return_too_late_is_refused(database: Settings, printplanr: FakePrintplanr, cpras_db: Database) -> None:
+    app = create_app(handing_off_settings(database, printplanr, handoff_return_lifetime=1), registered())
+    with TestClient(app, base_url="https://cpras.test") as client:
+        sign_in(client)
+        hand_off(client)
+        state = state_of(printplanr)
+        with UnitOfWork(cpras_db, database) as unit:  # the user took longer than allowed at PrintPLANR
+            handoff = unit.session.scalars(select(Handoff).where(Handoff.state == state)).one()
+            handoff.created_at = utcnow() - timedelta(seconds=5)
+            unit.commit()
+        assert client.get(f"{AREA}/return", params={"state": state}).status_code == 403
+
+
+def test_signing_out_ends_the_session_even_a_copied_cookie(browser: TestClient) -> None:
+    sign_in(browser)
+    copied = dict(browser.cookies)
+    page = browser.get(AREA)
+    browser.post(f"{AREA}/logout", data={"csrf": csrf_of(page.text)})
+    assert browser.get(AREA, follow_redirects=False).status_code == 303
+    with TestClient(browser.app, base_url="https://cpras.test", cookies=copied) as replay:
+        assert replay.get(AREA, follow_redirects=False).status_code == 303
+
+
+def test_a_supplier_hand_off_names_the_signed_in_user(
+    browser: TestClient, printplanr: FakePrintplanr, cpras_db: Database, database: Settings
+) -> None:
+    username = f"acme.{uuid.uuid4().hex[:6]}"
+    with UnitOfWork(cpras_db, database) as unit:
+        password = Operators(unit).create(username, supplier_id="sup_123")
+        unit.commit()
+    sign_in(browser, username, password)
+    assert hand_off(browser, choice=None).status_code == 303
+    assert printplanr.handoffs()[-1].payload["supplier"]["user_name"] == username
+
+
+def test_a_form_too_large_is_refused(browser: TestClient) -> None:
+    answer = browser.post(f"{AREA}/login", data={"csrf": "x", "username": "u", "password": "p" * 10_000})
+    assert answer.status_code == 413
+
+
+def test_hand_offs_need_the_client_and_cpras_address() -> None:
+    with pytest.raises(ValueError, match="PRINTPLANR_CLIENT_ID"):
+        CprasSettings(printplanr_base_url="https://api.printplanr.test", public_url="https://cpras.test")
+    with pytest.raises(ValueError, match="CPRAS_PUBLIC_URL"):
+        CprasSettings(printplanr_base_url="https://api.printplanr.test", printplanr_client_id="printplanr")

@@ -4,6 +4,7 @@ with back-off on 5xx and timeouts only, and only PrintPLANR's own session URLs b
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 
 import pytest
@@ -95,3 +96,17 @@ def test_no_base_url_means_hand_offs_are_off(database: Settings) -> None:
     cpras = dataclasses.replace(API.config(database), printplanr_base_url=None)
     with pytest.raises(HandoffsOffError, match="PRINTPLANR_BASE_URL is not set"):
         PrintplanrClient.of(cpras)
+
+
+def test_a_refused_connection_is_not_retried(database: Settings, printplanr: FakePrintplanr) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    cpras = dataclasses.replace(
+        API.config(handing_off_settings(database, printplanr, printplanr_retries=3)),
+        printplanr_base_url=f"http://127.0.0.1:{closed}",
+    )
+    started = time.monotonic()
+    with pytest.raises(PrintplanrError, match="could not be reached"):
+        PrintplanrClient.of(cpras).hand_off("buyer", PAYLOAD, "h-8")
+    assert time.monotonic() - started < 0.25  # no back-off: one attempt

@@ -143,8 +143,10 @@ def test_supplier_provisioned_links_the_supplier(
             "data": {"order_id": "x", "status": "s", "total": 1e300},
         },
         {"id": "no-type"},
+        [1, 2],
+        "a string",
     ],
-    ids=["unknown-type", "lower-case-currency", "total-beyond-columns", "no-type"],
+    ids=["unknown-type", "lower-case-currency", "total-beyond-columns", "no-type", "an-array", "a-string"],
 )
 def test_a_delivery_that_is_no_event_is_acknowledged_ignored_and_kept(
     client: TestClient, database: Settings, cpras_db: Database, bearer: str, delivery: Any
@@ -214,3 +216,73 @@ def test_one_event_delivered_many_times_at_once_has_one_effect(
     with UnitOfWork(cpras_db, database) as unit:
         rows = unit.session.scalars(select(WebhookEventRow).where(WebhookEventRow.event_id == event["id"])).all()
         assert len(rows) == 1
+
+
+def test_a_field_an_event_leaves_out_keeps_its_value(
+    client: TestClient, database: Settings, cpras_db: Database, bearer: str
+) -> None:
+    order_id = f"pp_partial_{uuid.uuid4().hex[:8]}"
+    created = order_event(order_id, "pending", "2025-09-17T09:00:00Z", buyer_id="buyer_101", project_id="proj_wdc_2025")
+    assert deliver(client, database, bearer, created).json()["applied"] is True
+    partial = {
+        "type": "order.updated",
+        "id": f"evt_{uuid.uuid4().hex}",
+        "occurred_at": "2025-09-17T10:00:00Z",
+        "data": {"order_id": order_id, "status": "dispatched"},
+    }
+    assert deliver(client, database, bearer, partial).json()["applied"] is True
+    kept = order(cpras_db, database, order_id)
+    assert kept is not None
+    assert (kept.status, kept.buyer_id, kept.project_id, kept.supplier_id) == (
+        "dispatched",
+        "buyer_101",
+        "proj_wdc_2025",
+        "sup_123",
+    )
+    assert (str(kept.total), kept.currency) == ("12.50", "GBP")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        (("order.completed", "completed"), ("order.updated", "pending"), "completed"),
+        (("order.created", "pending"), ("order.updated", "in_production"), "in_production"),
+        (("order.updated", "in_production"), ("order.updated", "dispatched"), "in_production"),
+    ],
+    ids=["completed-is-not-undone", "updated-after-created", "first-of-a-kind"],
+)
+def test_two_events_at_one_moment_never_move_back(
+    client: TestClient,
+    database: Settings,
+    cpras_db: Database,
+    bearer: str,
+    first: tuple[str, str],
+    second: tuple[str, str],
+    kept: str,
+) -> None:
+    order_id = f"pp_tie_{uuid.uuid4().hex[:8]}"
+    for kind, status in (first, second):
+        event = order_event(order_id, status, "2025-09-17T09:12:00Z")
+        event["type"] = kind
+        assert deliver(client, database, bearer, event).status_code == 200
+    found = order(cpras_db, database, order_id)
+    assert found is not None
+    assert found.status == kept
+
+
+def test_an_older_supplier_provisioning_changes_nothing(
+    client: TestClient, database: Settings, cpras_db: Database, bearer: str
+) -> None:
+    supplier_id = f"sup_{uuid.uuid4().hex[:8]}"
+
+    def provisioned(status: str, at: str) -> dict[str, Any]:
+        data = {"supplier_external_id": "ppl_sup_456", "supplier_id": supplier_id, "status": status}
+        return {"type": "supplier.provisioned", "id": f"evt_{uuid.uuid4().hex}", "occurred_at": at, "data": data}
+
+    assert deliver(client, database, bearer, provisioned("active", "2025-09-17T10:00:00Z")).json()["applied"] is True
+    older = deliver(client, database, bearer, provisioned("pending", "2025-09-17T09:00:00Z")).json()
+    assert older["applied"] is False
+    with UnitOfWork(cpras_db, database) as unit:
+        link = unit.session.get(SupplierLink, supplier_id)
+        assert link is not None
+        assert link.status == "active"

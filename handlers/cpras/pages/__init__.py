@@ -6,9 +6,10 @@ starts a hand-off (`POST /handoffs`), which redirects to PrintPLANR's session fo
 with a one-time code. PrintPLANR sends them back to `/return?state=…`, accepted once and
 only in the browser session that started the hand-off.
 
-Plain HTML forms: every POST carries the session's CSRF token; the session is a signed
-cookie (SameSite=Lax, HttpOnly). Password checks, database work and the call to
-PrintPLANR run in threads, never on the event loop.
+Plain HTML forms, read only up to `FORM_LIMIT` bytes: every POST carries the session's
+CSRF token; the session is a signed cookie (SameSite=Lax, HttpOnly), checked against the
+operator on every request, so signing out ends it everywhere. Password checks, database
+work and the call to PrintPLANR run in threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import hmac
 import logging
 import math
 import secrets
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -47,6 +49,7 @@ from models.cpras.tables import Operator, PrintOrder, Supplier
 
 PATH = "/print-orders"
 PAGE_SIZE = 20
+FORM_LIMIT = 8 * 1024  # bytes: the largest form here is a sign-in
 HERE = Path(__file__).parent
 HEADERS = {
     "Cache-Control": "no-store",
@@ -121,7 +124,9 @@ class PrintOrdersPages:
         return self.render(request, "login.html", username="")
 
     async def login(self, request: Request) -> Response:
-        form = await request.form()
+        form = await _form(request)
+        if form is None:
+            return self.message(request, 413, "Sign in again", "The form is too large.")
         if not _csrf_ok(request, form.get("csrf")):
             return self.message(request, 403, "Sign in again", "The form expired; please sign in again.")
         username, password = str(form.get("username") or "")[:128], str(form.get("password") or "")[:256]
@@ -145,17 +150,27 @@ class PrintOrdersPages:
                 error, status = f"Too many failed sign-ins; try again in {outcome} seconds.", 429
             return self.render(request, "login.html", status, username=username, error=error)
         request.session.clear()  # a new session on sign-in: nothing chosen before it carries over
-        request.session.update(user=username, sid=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32))
+        request.session.update(
+            user=username, since=time.time(), sid=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32)
+        )
         return RedirectResponse(PREFIX + PATH, 303)
 
     async def logout(self, request: Request) -> Response:
-        form = await request.form()
-        if _csrf_ok(request, form.get("csrf")):
+        form = await _form(request)
+        username = request.session.get("user")
+        if form is not None and username and _csrf_ok(request, form.get("csrf")):
+
+            def sign_out() -> None:
+                with self.unit() as unit:
+                    Operators(unit).sign_out(username)
+                    unit.commit()
+
+            await in_thread(sign_out)
             request.session.clear()
         return RedirectResponse(PREFIX + PATH + "/login", 303)
 
     async def orders(self, request: Request) -> Response:
-        username = request.session.get("user")
+        username, since = request.session.get("user"), _since(request)
         if not username:
             return RedirectResponse(PREFIX + PATH + "/login", 303)
         status = request.query_params.get("status") or None
@@ -166,7 +181,7 @@ class PrintOrdersPages:
 
         def read() -> dict[str, Any] | None:
             with self.unit() as unit:
-                operator = Operators(unit).find(username)
+                operator = Operators(unit).of_session(username, since)
                 if operator is None:
                     return None
                 return {"operator": operator, **self._listing(unit, operator, status, page)}
@@ -218,22 +233,22 @@ class PrintOrdersPages:
     # Hand-offs ----------------------------------------------------------------------------
 
     async def hand_off(self, request: Request) -> Response:
-        form = await request.form()
-        username, browser = request.session.get("user"), request.session.get("sid")
+        form = await _form(request)
+        username, browser, since = request.session.get("user"), request.session.get("sid"), _since(request)
         if not username or not browser:
             return RedirectResponse(PREFIX + PATH + "/login", 303)
-        if not _csrf_ok(request, form.get("csrf")):
+        if form is None or not _csrf_ok(request, form.get("csrf")):
             return self.message(request, 403, "Hand-off refused", "The form expired; please try again.")
         try:
             client = _client(self.cpras)
         except HandoffsOffError as off:
             return self.message(request, 503, "Hand-offs are off", str(off))
-        base = self.cpras.public_url or f"{request.url.scheme}://{request.url.netloc}"
+        base = str(self.cpras.public_url)  # required while hand-offs are on
         choice = str(form.get("choice") or "")
 
         def start() -> tuple[str, str, dict[str, Any]] | None:
             with self.unit() as unit:
-                operator = Operators(unit).find(username)
+                operator = Operators(unit).of_session(username, since)
                 started = self._start(unit, operator, browser, base, choice) if operator else None
                 unit.commit()
                 return started
@@ -255,38 +270,35 @@ class PrintOrdersPages:
                 return code
 
         code = await in_thread(mint)
-        return RedirectResponse(_with_query(session_url, code=code), 303, headers={"Cache-Control": "no-store"})
+        return RedirectResponse(_with_code(session_url, code), 303, headers={"Cache-Control": "no-store"})
 
     def _start(
         self, unit: UnitOfWork, operator: Operator, browser: str, base: str, choice: str
     ) -> tuple[str, str, dict[str, Any]] | None:
-        """Record the operator's hand-off and build its payload; None if they cannot make it."""
+        """Record the operator's hand-off and build its payload; None (and nothing recorded) if
+        they cannot make it. The supplier's user is the operator themself."""
         procurement, today = Procurement(unit), date.today()
-        handoffs = Handoffs(unit)
-        client_id = self.cpras.printplanr_client_id
         if operator.buyer_id:
+            kind = "buyer"
             project_id, _, lot_id = choice.partition("|")
-            if procurement.buyer_handoff(operator.buyer_id, project_id, lot_id, today, "") is None:
-                return None
-            started = handoffs.start("buyer", operator.username, browser, client_id, project_id, lot_id)
-            return_url = base + return_path(PREFIX, started.state)
-            payload = procurement.buyer_handoff(operator.buyer_id, project_id, lot_id, today, return_url)
-            return ("buyer", started.handoff_id, payload) if payload else None
-        if operator.supplier_id:
+            payload = procurement.buyer_handoff(operator.buyer_id, project_id, lot_id, today, "")
+        elif operator.supplier_id:
+            kind = "supplier"
+            payload = procurement.supplier_handoff(operator.supplier_id, operator.username, today, "")
             current = procurement.current_contract(operator.supplier_id, today)
-            if current is None or not current.lots:
-                return None
-            first_lot = current.lots[0][0].lot_id
-            started = handoffs.start(
-                "supplier", operator.username, browser, client_id, current.contract.project_id, first_lot
-            )
-            return_url = base + return_path(PREFIX, started.state)
-            payload = procurement.supplier_handoff(operator.supplier_id, today, return_url)
-            return ("supplier", started.handoff_id, payload) if payload else None
-        return None
+            if current is not None:
+                project_id, lot_id = current.contract.project_id, current.lots[0][0].lot_id
+        else:
+            payload = None
+        if payload is None:
+            return None
+        client_id = str(self.cpras.printplanr_client_id)  # required while hand-offs are on
+        started = Handoffs(unit).start(kind, operator.username, browser, client_id, project_id, lot_id)
+        payload["redirect"]["return_url"] = base + return_path(PREFIX, started.state)
+        return kind, started.handoff_id, payload
 
     async def come_back(self, request: Request) -> Response:
-        username, browser = request.session.get("user"), request.session.get("sid")
+        username, browser, since = request.session.get("user"), request.session.get("sid"), _since(request)
         state = request.query_params.get("state") or ""
         if not username or not browser or not state:
             return self.message(
@@ -295,6 +307,8 @@ class PrintOrdersPages:
 
         def end() -> tuple[str, str] | None:
             with self.unit() as unit:
+                if Operators(unit).of_session(username, since) is None:
+                    return None
                 handoff = Handoffs(unit).come_back(state, username, browser, self.cpras.handoff_return_lifetime)
                 unit.commit()
                 return (handoff.project_id, handoff.lot_id) if handoff else None
@@ -328,10 +342,32 @@ def _csrf_ok(request: Request, sent: Any) -> bool:
     return isinstance(sent, str) and bool(expected) and hmac.compare_digest(sent, str(expected))
 
 
-def _with_query(url: str, **extra: str) -> str:
+def _with_code(url: str, code: str) -> str:
+    """`url` with `code=…` added to its query, which is otherwise kept byte for byte."""
     parts = urlsplit(url)
-    query = [*parse_qsl(parts.query, keep_blank_values=True), *extra.items()]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    query = f"{parts.query}&code={quote(code)}" if parts.query else f"code={quote(code)}"
+    return urlunsplit(parts._replace(query=query))
+
+
+def _since(request: Request) -> float:
+    since = request.session.get("since")
+    return float(since) if isinstance(since, int | float) else 0.0
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The fields of a URL-encoded form, or None if it is larger than `FORM_LIMIT` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > FORM_LIMIT:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_LIMIT:
+            return None
+    try:
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=16))
+    except ValueError:  # more fields than any form here has
+        return None
 
 
 def pages(mounted: Mounted[CprasSettings]) -> tuple[str, Any]:
