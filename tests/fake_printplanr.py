@@ -183,3 +183,26 @@ def fake_printplanr(spec: Path, **options: Any) -> Iterator[FakePrintplanr]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """Serve the fake on a port of its own, to try the Print Orders journey by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--cpras", default="http://localhost:8000", help="CPRAS's origin, to consume codes at")
+    parser.add_argument("--client-id", required=True, help="the CPRAS OAuth client PrintPLANR is")
+    parser.add_argument("--client-secret", required=True)
+    args = parser.parse_args()
+    spec = Path(__file__).resolve().parent.parent / "specs" / "cpras.yaml"
+    fake = FakePrintplanr(
+        spec, port=args.port, cpras_origin=args.cpras, client_id=args.client_id, client_secret=args.client_secret
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), _handler(fake, _validators(spec)))
+    print(f"fake PrintPLANR on {fake.base_url}; its API key is {API_KEY}")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

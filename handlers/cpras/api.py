@@ -13,6 +13,7 @@ from connexion.lifecycle import ConnexionRequest
 from core.api import Api, Middleware, Mounted
 from core.auth_failures import AuthFailureLimit
 from core.config import PROJECT_ROOT
+from core.jobs import Job
 from core.oauth import InvalidTokenError, TokenRequest
 from core.problems import Unauthorized
 from core.security import TokenPrincipal, Verifier
@@ -33,6 +34,7 @@ from models.cpras.demo import (
     ensure_demo_client,
     load_demo_data,
 )
+from models.cpras.retention import retention_job
 from models.cpras.settings import CprasSettings
 
 API_NAME = "cpras"
@@ -73,6 +75,11 @@ def middlewares(mounted: Mounted[CprasSettings]) -> Sequence[Middleware]:
         "namespace": "cpras-auth-failures",
     }
     return [(AuthFailureLimit, options)]
+
+
+def jobs(mounted: Mounted[CprasSettings]) -> Sequence[Job]:
+    """Webhook deliveries and hand-offs forgotten once no longer needed."""
+    return [retention_job(mounted.config.handoff_return_lifetime)]
 
 
 def demo_token(mounted: Mounted[CprasSettings]) -> str:
@@ -145,6 +152,7 @@ API: Api[CprasSettings] = Api(
     models=("models.cpras.tables",),
     migrations=PROJECT_ROOT / "migrations" / "cpras",
     middlewares=middlewares,
+    jobs=jobs,
     body_limit=TOKEN_BODY_LIMIT,
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,
