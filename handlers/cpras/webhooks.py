@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from typing import Any
 
@@ -26,7 +27,8 @@ def receive_printplanr_webhook(principal: Any, body: Any) -> Json:
     raw = raw_body()
     if not signed(raw, request.headers.get(SIGNATURE), cpras_settings().webhook_secret):
         raise Forbidden(f"{SIGNATURE} is missing or does not match the body.")
-    receipt = Inbox(unit, event_check(unit.settings.spec_dir / "cpras.yaml")).receive(body, raw)
+    delivery = json.loads(raw)  # as sent: the framework hands a JSON null over as {}
+    receipt = Inbox(unit, event_check(unit.settings.spec_dir / "cpras.yaml")).receive(delivery, raw)
     return json_body(receipt.acknowledgement())
 
 

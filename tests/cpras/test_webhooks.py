@@ -145,13 +145,14 @@ def test_supplier_provisioned_links_the_supplier(
         {"id": "no-type"},
         [1, 2],
         "a string",
+        None,
     ],
-    ids=["unknown-type", "lower-case-currency", "total-beyond-columns", "no-type", "an-array", "a-string"],
+    ids=["unknown-type", "lower-case-currency", "total-beyond-columns", "no-type", "an-array", "a-string", "null"],
 )
 def test_a_delivery_that_is_no_event_is_acknowledged_ignored_and_kept(
     client: TestClient, database: Settings, cpras_db: Database, bearer: str, delivery: Any
 ) -> None:
-    if "id" in delivery:
+    if isinstance(delivery, dict) and "id" in delivery:
         delivery = {**delivery, "id": f"{delivery['id']}-{uuid.uuid4().hex[:6]}"}
     answer = deliver(client, database, bearer, delivery)
 
