@@ -9,6 +9,7 @@ secrets); a developer's machine gets one made on first use, in the instance dire
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -107,3 +108,16 @@ class KeyRing:
 def _new_key() -> ECKey:
     kid = f"{time.strftime('%Y%m%d', time.gmtime())}-{secrets.token_hex(4)}"
     return ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True)
+
+
+def ring_at(path: Path) -> KeyRing:
+    """The ring at `path`, made on first use (a developer's machine), and read again only when
+    the file changes: a rotation reaches every worker without a restart."""
+    if not path.exists():
+        KeyRing.load(path)
+    return _ring(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _ring(path: Path, modified: int) -> KeyRing:
+    return KeyRing.load(path)

@@ -5,22 +5,23 @@ client authentications, demo data and commands."""
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-from connexion.lifecycle import ConnexionRequest
 
 from core.api import Api, Middleware, Mounted
 from core.auth_failures import AuthFailureLimit
 from core.config import PROJECT_ROOT
 from core.jobs import Job
-from core.oauth import InvalidTokenError, TokenRequest
-from core.problems import Unauthorized
-from core.security import TokenPrincipal, Verifier
+from core.oauth import TokenRequest
+from core.oauth.bearer import AccessTokenVerifier
+from core.oauth.errors import TOKEN_PATH
+from core.oauth.keys import ring_at
+from core.security import Verifier
 from core.unit_of_work import UnitOfWork
 from handlers.cpras.commands import commands
-from handlers.cpras.context import PREFIX, key_ring, token_server
-from handlers.cpras.errors import TOKEN_PATH, rejection, render_problem
+from handlers.cpras.context import PREFIX, token_server
+from handlers.cpras.errors import rejection, render_problem
 from handlers.cpras.pages import pages
 from handlers.cpras.webhooks import SIGNATURE, signature_of
 from models.cpras import scopes
@@ -41,25 +42,10 @@ API_NAME = "cpras"
 TOKEN_BODY_LIMIT = 64 * 1024  # as the spec says of every CPRAS body
 
 
-class AccessTokenVerifier:
-    """A bearer access token of CPRAS's own token endpoint: its signature by a key of the ring,
-    its issuer, audience and expiry; its scopes are the caller's. No database read."""
-
-    def __init__(self, mounted: Mounted[CprasSettings]) -> None:
-        self.mounted = mounted
-
-    def __call__(self, credential: str, request: ConnexionRequest) -> TokenPrincipal:
-        cpras = self.mounted.config
-        try:
-            claims = key_ring(cpras.token_keys_file).verify(credential, cpras.token_issuer, cpras.token_audience)
-        except InvalidTokenError:
-            raise Unauthorized("The access token is invalid or has expired.") from None
-        granted = frozenset(str(claims.get("scope") or "").split())
-        return TokenPrincipal(subject=str(claims.get("sub")), claims=claims, scopes=granted)
-
-
 def security(mounted: Mounted[CprasSettings]) -> Mapping[str, Verifier]:
-    return {"oauth2": AccessTokenVerifier(mounted)}
+    cpras = mounted.config
+    ring = functools.partial(ring_at, cpras.token_keys_file)
+    return {"oauth2": AccessTokenVerifier(ring, cpras.token_issuer, cpras.token_audience)}
 
 
 def middlewares(mounted: Mounted[CprasSettings]) -> Sequence[Middleware]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from core.api import Mounted
 from core.cli import or_exit
 from core.columns import aware
-from core.oauth import KeyRing
+from core.oauth.commands import client_commands
 from core.unit_of_work import UnitOfWork
 from models.cpras import scopes
 from models.cpras.clients import Clients
@@ -37,23 +37,9 @@ def commands(parser: argparse.ArgumentParser) -> None:
         help="a scope its tokens may carry (repeat for several; default webhooks:write)",
     )
     create.set_defaults(run=_create_client)
-    rotate = cpras.add_parser("rotate-client-secret", help="give a client a new secret (printed once)")
-    rotate.add_argument("client_id")
-    rotate.set_defaults(run=_rotate_client)
-    disable = cpras.add_parser("disable-client", help="refuse a client's token requests from now on")
-    disable.add_argument("client_id")
-    disable.set_defaults(run=_disable_client)
-    enable = cpras.add_parser("enable-client", help="take a disabled client's token requests again")
-    enable.add_argument("client_id")
-    enable.set_defaults(run=_enable_client)
     listing = cpras.add_parser("list-clients", help="list the clients (never their secrets)")
     listing.set_defaults(run=_list_clients)
-    keys = cpras.add_parser(
-        "rotate-signing-key",
-        help="add a new token signing key, which signs from now on; older keys keep verifying",
-    )
-    keys.add_argument("--keep", type=int, default=2, help="how many newest keys to keep (default 2)")
-    keys.set_defaults(run=_rotate_signing_key)
+    client_commands(cpras, Clients, lambda mounted: mounted.config.token_keys_file)
     loading = cpras.add_parser(
         "import",
         help="insert or update procurement data from a CSV (with a header line) or JSON (a list of objects) file",
@@ -82,45 +68,11 @@ def _create_client(args: argparse.Namespace, mounted: Mounted[CprasSettings]) ->
     return 0
 
 
-def _rotate_client(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
-    with UnitOfWork(mounted.database, mounted.settings) as unit:
-        new = or_exit(lambda: Clients(unit).rotate(args.client_id))
-        unit.commit()
-    print(f"rotated the secret of {new.client_id}; the old one is refused from now on", file=sys.stderr)
-    print(new.secret)
-    return 0
-
-
-def _disable_client(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
-    with UnitOfWork(mounted.database, mounted.settings) as unit:
-        or_exit(lambda: Clients(unit).disable(args.client_id))
-        unit.commit()
-    print(f"disabled {args.client_id}", file=sys.stderr)
-    return 0
-
-
-def _enable_client(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
-    with UnitOfWork(mounted.database, mounted.settings) as unit:
-        or_exit(lambda: Clients(unit).enable(args.client_id))
-        unit.commit()
-    print(f"enabled {args.client_id}", file=sys.stderr)
-    return 0
-
-
 def _list_clients(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
     with UnitOfWork(mounted.database, mounted.settings) as unit:
         for row in Clients(unit).all():
             state = f"disabled {aware(row.disabled_at).isoformat()}" if row.disabled_at else "enabled"
             print(f"{row.client_id}\t{row.name}\t{row.scopes}\t{state}")
-    return 0
-
-
-def _rotate_signing_key(args: argparse.Namespace, mounted: Mounted[CprasSettings]) -> int:
-    path = mounted.config.token_keys_file
-    ring = KeyRing.load(path).rotated().pruned(args.keep)
-    ring.save(path)
-    verifying = ", ".join(key.kid or "" for key in ring.keys)
-    print(f"{path}: signing with {ring.signer.kid}; verifying with {verifying}", file=sys.stderr)
     return 0
 
 

@@ -1,7 +1,6 @@
-"""What CPRAS handlers share: its settings, the key ring its tokens are signed with (read again
-when its file changes, so a rotation reaches every worker without a restart), the token
-server, the per-client count of failed authentications, and the spec's check of a webhook
-event."""
+"""What CPRAS handlers share: its settings, the token server (signing with the key ring of
+`CPRAS_TOKEN_KEYS_FILE`), the per-client count of failed authentications, and the spec's
+check of a webhook event."""
 
 from __future__ import annotations
 
@@ -14,7 +13,8 @@ import yaml
 
 from core.auth_failures import FailureCounter
 from core.config import Settings
-from core.oauth import KeyRing, TokenPolicy, TokenServer
+from core.oauth import TokenPolicy, TokenServer
+from core.oauth.keys import ring_at
 from core.unit_of_work import current_unit
 from core.validation import to_json_schema
 from models.cpras import scopes
@@ -31,18 +31,6 @@ def cpras_settings(settings: Settings | None = None) -> CprasSettings:
     return API.config(settings or current_unit().settings)
 
 
-def key_ring(path: Path) -> KeyRing:
-    """The ring at `path`, made on first use (a developer's machine); cached until the file changes."""
-    if not path.exists():
-        KeyRing.load(path)
-    return _ring(path, path.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=4)
-def _ring(path: Path, modified: int) -> KeyRing:
-    return KeyRing.load(path)
-
-
 @functools.cache
 def token_server(cpras: CprasSettings) -> TokenServer:
     policy = TokenPolicy(
@@ -53,7 +41,7 @@ def token_server(cpras: CprasSettings) -> TokenServer:
         default_scopes=scopes.DEFAULT,
         lifetime=cpras.token_lifetime,
     )
-    return TokenServer(lambda: key_ring(cpras.token_keys_file), policy)
+    return TokenServer(lambda: ring_at(cpras.token_keys_file), policy)
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from core.database import Database
 from core.factory import create_app
 from core.oauth import KeyRing
 from core.unit_of_work import UnitOfWork
-from handlers.cpras.api import API, AccessTokenVerifier
+from handlers.cpras.api import API, security
 from models.cpras import scopes
 from models.cpras.clients import Clients
 
@@ -49,7 +49,7 @@ def kid_of(token: str) -> str:
 
 
 def verified(database: Settings, cpras_db: Database, token: str) -> Any:
-    return AccessTokenVerifier(Mounted(API, database, cpras_db))(token, None)
+    return security(Mounted(API, database, cpras_db))["oauth2"](token, None)
 
 
 def test_a_form_body_gets_a_short_lived_token_with_the_default_scope(
