@@ -9,4 +9,5 @@ APIS = (
     "handlers.idl.api",
     "handlers.mihwar.api",
     "handlers.cpras.api",
+    "handlers.scp.api",
 )

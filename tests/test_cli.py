@@ -27,7 +27,7 @@ def test_demo_data_loads_only_into_an_empty_database(settings: Settings, tmp_pat
     fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate(fresh)
 
-    assert load_demo(fresh) == ["order_accept", "idl", "mihwar", "cpras"]
+    assert load_demo(fresh) == ["order_accept", "idl", "mihwar", "cpras", "scp"]
     assert load_demo(fresh) == []
 
 
@@ -49,3 +49,6 @@ def test_the_command_prints_json(
     assert output["cpras"]["client_id"] == "printplanr-demo"
     assert output["cpras"]["authorization"].startswith("Bearer ey")
     assert (tmp_path / "cpras_token_keys.json").stat().st_mode & 0o777 == 0o600
+    assert output["scp"]["riverside-admin"]["tenant_id"] == "riverside-care"
+    assert output["scp"]["scp-platform"]["authorization"].startswith("Bearer ey")
+    assert (tmp_path / "scp_token_keys.json").stat().st_mode & 0o777 == 0o600

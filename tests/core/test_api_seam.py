@@ -123,6 +123,12 @@ def test_the_command_line_takes_its_apis(
     assert '"reader"' in capsys.readouterr().out
 
 
+def _without_claim_names(line: str) -> str:
+    """`scp` is also a standard JWT claim (the scopes of Entra ID's tokens), which the core
+    reads by that name, quoted: that is not the SCP API."""
+    return line.replace('"scp"', "").replace("`scp`", "")
+
+
 def test_core_names_no_api() -> None:
     """Everything an API needs is in its own packages: core/ names none of them."""
     names = {api.name for api in registered()} | {api.prefix.strip("/").split("/")[0] for api in registered()}
@@ -131,7 +137,7 @@ def test_core_names_no_api() -> None:
         f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
         for path in sorted((PROJECT_ROOT / "core").rglob("*.py"))
         for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if pattern.search(line)
+        if pattern.search(_without_claim_names(line))
     ]
     assert offending == []
 
@@ -143,7 +149,7 @@ def test_the_mount_table_lists_each_api_once_under_prefixes_that_do_not_overlap(
     assert len({api.name for api in apis}) == len(apis)
     for prefix in prefixes:
         assert not [other for other in prefixes if other != prefix and other.startswith(prefix + "/")]
-    assert [api.name for api in apis] == ["order_accept", "idl", "mihwar", "cpras"]
+    assert [api.name for api in apis] == ["order_accept", "idl", "mihwar", "cpras", "scp"]
 
 
 def test_a_body_limit_for_an_operation_the_spec_lacks_is_refused_at_start(

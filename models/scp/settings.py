@@ -1,0 +1,39 @@
+"""SCP's own settings: who its tokens are from and for, how long they live, where the key
+ring that signs them is kept, and how many failed client authentications are let through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import flag
+from core.oauth.server import MAX_LIFETIME
+
+
+@dataclass(frozen=True)
+class ScpSettings:
+    # A JWKS of private keys; every worker of every machine must read the same one.
+    token_keys_file: Path = Path("var/scp_token_keys.json")
+    token_issuer: str = "scp"  # noqa: S105 - a name
+    token_audience: str = "scp-integration-api"  # noqa: S105 - a name
+    token_lifetime: int = MAX_LIFETIME
+    # Failed client authentications let through per client address, and per client id.
+    auth_failure_rate: str = "10/minute"
+    rate_limits_enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.token_lifetime <= MAX_LIFETIME:
+            raise ValueError(f"SCP_TOKEN_LIFETIME must be from 1 to {MAX_LIFETIME} seconds")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_dir: Path) -> ScpSettings:
+        keys = env.get("SCP_TOKEN_KEYS_FILE")
+        return cls(
+            token_keys_file=Path(keys) if keys else instance_dir / "scp_token_keys.json",
+            token_issuer=env.get("SCP_TOKEN_ISSUER") or cls.token_issuer,
+            token_audience=env.get("SCP_TOKEN_AUDIENCE") or cls.token_audience,
+            token_lifetime=int(env.get("SCP_TOKEN_LIFETIME") or cls.token_lifetime),
+            auth_failure_rate=env.get("SCP_AUTH_FAILURE_RATE") or cls.auth_failure_rate,
+            rate_limits_enabled=not flag(env.get("SCP_RATE_LIMITS_DISABLED")),
+        )
