@@ -12,15 +12,18 @@ import http
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from core.challenges import challenge_of, with_challenge
+from core.ratelimit import Quota
 from core.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -192,3 +195,18 @@ class ProblemDispatcher:
                 problem = replace(problem, headers={**problem.headers, "Allow": allowed})
         headers = with_challenge(problem.status, problem.headers, challenge_of(request.scope))
         return api.renderer(replace(problem, headers=headers), request)
+
+
+Reject = Callable[[Scope, Receive, Send, Quota], Awaitable[None]]
+
+
+def rejection(render: Renderer, detail: Callable[[Quota], str]) -> Reject:
+    """A limiter's 429 (a rate limit, a failure limit), written by the API's own renderer as
+    an error of the path it answers would be."""
+
+    async def reject(scope: Scope, receive: Receive, send: Send, quota: Quota) -> None:
+        rendered = render(Problem(429, detail(quota)), ConnexionRequest(scope, receive))
+        response = Response(rendered.body, rendered.status_code, dict(rendered.headers or {}), rendered.mimetype)
+        await response(scope, receive, send)
+
+    return reject

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from core.auth_failures import FailureCounter
+from core.api import Middleware, Mounted
+from core.auth_failures import AuthFailureLimit, FailureCounter
+from core.oauth.errors import TOKEN_PATH
 from core.oauth.server import NO_STORE, ClientLookup, TokenRequest, TokenResponse, TokenServer
+from core.problems import Renderer, rejection
 
 
 def answer(
@@ -49,3 +53,26 @@ def claimed_client(fields: Mapping[str, Any], authorization: str | None) -> str 
         return unquote(decoded.partition(":")[0]) or None
     client_id = fields.get("client_id")
     return client_id if isinstance(client_id, str) and client_id else None
+
+
+def failure_limit(mounted: Mounted[Any], render: Renderer, rate: str, enabled: bool) -> Middleware:
+    """The limit on failed client authentications per client address, on the API's token
+    endpoint, refusing in the API's own format (a middleware of `Api.middlewares`)."""
+    settings = mounted.settings
+    options = {
+        "prefix": mounted.api.prefix + TOKEN_PATH,
+        "rate": rate,
+        "storage_uri": settings.redis_url or "memory://",
+        "reject": rejection(
+            render, lambda quota: f"Too many failed client authentications; retry in {quota.retry_after} seconds."
+        ),
+        "enabled": enabled and settings.rate_limits_enabled,
+        "namespace": f"{mounted.api.name}-auth-failures",
+    }
+    return AuthFailureLimit, options
+
+
+@functools.cache
+def client_failures(rate: str, storage_uri: str, namespace: str, enabled: bool) -> FailureCounter:
+    """The per-client-id counter of an API's token endpoint, one per worker."""
+    return FailureCounter(rate=rate, storage_uri=storage_uri, namespace=f"{namespace}-client-failures", enabled=enabled)

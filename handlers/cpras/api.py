@@ -10,18 +10,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.api import Api, Middleware, Mounted
-from core.auth_failures import AuthFailureLimit
 from core.config import PROJECT_ROOT
 from core.jobs import Job
-from core.oauth import TokenRequest
+from core.oauth import TokenRequest, endpoint
 from core.oauth.bearer import AccessTokenVerifier
 from core.oauth.errors import TOKEN_PATH
 from core.oauth.keys import ring_at
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
 from handlers.cpras.commands import commands
-from handlers.cpras.context import PREFIX, token_server
-from handlers.cpras.errors import rejection, render_problem
+from handlers.cpras.context import API_NAME, PREFIX, token_server
+from handlers.cpras.errors import render_problem
 from handlers.cpras.pages import pages
 from handlers.cpras.webhooks import SIGNATURE, signature_of
 from models.cpras import scopes
@@ -38,7 +37,6 @@ from models.cpras.demo import (
 from models.cpras.retention import retention_job
 from models.cpras.settings import CprasSettings
 
-API_NAME = "cpras"
 TOKEN_BODY_LIMIT = 64 * 1024  # as the spec says of every CPRAS body
 
 
@@ -51,16 +49,8 @@ def security(mounted: Mounted[CprasSettings]) -> Mapping[str, Verifier]:
 def middlewares(mounted: Mounted[CprasSettings]) -> Sequence[Middleware]:
     """Failed client authentications per client address, on the token endpoint (per client id,
     the token handler counts them)."""
-    cpras, settings = mounted.config, mounted.settings
-    options = {
-        "prefix": mounted.api.prefix + TOKEN_PATH,
-        "rate": cpras.auth_failure_rate,
-        "storage_uri": settings.redis_url or "memory://",
-        "reject": rejection("client authentications"),
-        "enabled": cpras.rate_limits_enabled and settings.rate_limits_enabled,
-        "namespace": "cpras-auth-failures",
-    }
-    return [(AuthFailureLimit, options)]
+    cpras = mounted.config
+    return [endpoint.failure_limit(mounted, render_problem, cpras.auth_failure_rate, cpras.rate_limits_enabled)]
 
 
 def jobs(mounted: Mounted[CprasSettings]) -> Sequence[Job]:

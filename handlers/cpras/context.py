@@ -11,7 +11,6 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from core.auth_failures import FailureCounter
 from core.config import Settings
 from core.oauth import TokenPolicy, TokenServer
 from core.oauth.keys import ring_at
@@ -21,7 +20,7 @@ from models.cpras import scopes
 from models.cpras.settings import CprasSettings
 from models.cpras.webhooks import EventCheck
 
-REALM = "cpras"
+API_NAME = REALM = "cpras"  # its name, and the realm of its Basic challenge
 PREFIX = "/cpras"  # where the API is served; its pages are under it too
 
 
@@ -42,13 +41,6 @@ def token_server(cpras: CprasSettings) -> TokenServer:
         lifetime=cpras.token_lifetime,
     )
     return TokenServer(lambda: ring_at(cpras.token_keys_file), policy)
-
-
-@functools.cache
-def client_failures(cpras: CprasSettings, storage_uri: str, enabled: bool) -> FailureCounter:
-    return FailureCounter(
-        rate=cpras.auth_failure_rate, storage_uri=storage_uri, namespace="cpras-client-failures", enabled=enabled
-    )
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from connexion import request
 from core.oauth import TokenRequest, endpoint
 from core.responses import Json, json_body
 from core.unit_of_work import current_unit
-from handlers.cpras.context import client_failures, cpras_settings, token_server
+from handlers.cpras.context import API_NAME, cpras_settings, token_server
 from models.cpras.clients import Clients
 
 
@@ -19,7 +19,8 @@ def issue_token(body: dict[str, Any]) -> Json:
     unit = current_unit()
     cpras = cpras_settings()
     enabled = cpras.rate_limits_enabled and unit.settings.rate_limits_enabled
-    failures = client_failures(cpras, unit.settings.redis_url or "memory://", enabled)
+    storage = unit.settings.redis_url or "memory://"
+    failures = endpoint.client_failures(cpras.auth_failure_rate, storage, API_NAME, enabled)
     fields = dict(body)
     fields.setdefault("grant_type", "client_credentials")  # the source document's request has none
     token_request = TokenRequest(str(request.url), request.headers, fields)

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import yaml
 from connexion.lifecycle import ConnexionRequest
 from connexion.lifecycle import ConnexionResponse as Rendered
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from core.config import PROJECT_ROOT
-from core.problems import Problem, problem_response
-from core.ratelimit import Quota
+from core.problems import Problem, Reject, problem_response
+from core.problems import rejection as problem_rejection
 from core.validation import BODY_ROOT
 from handlers.mihwar.scim_errors import is_scim, render_scim_error
 
@@ -82,17 +79,8 @@ def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
     return problem_response(problem.status, body, headers)
 
 
-Reject = Callable[[Scope, Receive, Send, Quota], Awaitable[None]]
-
-
 def rejection(rate: str, what: str = "requests") -> Reject:
     """A rate limiter's 429, in this format, naming the limit (`rate`, such as "120/minute")."""
     amount, _, per = rate.partition("/")
     detail = f"Rate limit of {amount.strip()} {what} per {per.strip() or 'window'} exceeded."
-
-    async def reject(scope: Scope, receive: Receive, send: Send, quota: Quota) -> None:
-        rendered = render_problem(Problem(429, detail), ConnexionRequest(scope, receive))
-        response = Response(rendered.body, rendered.status_code, dict(rendered.headers or {}), rendered.mimetype)
-        await response(scope, receive, send)
-
-    return reject
+    return problem_rejection(render_problem, lambda quota: detail)

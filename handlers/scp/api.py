@@ -14,22 +14,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.api import Api, Middleware, Mounted
-from core.auth_failures import AuthFailureLimit
 from core.config import PROJECT_ROOT
-from core.oauth import TokenRequest
+from core.oauth import TokenRequest, endpoint
 from core.oauth.bearer import AccessTokenVerifier
 from core.oauth.errors import TOKEN_PATH
 from core.oauth.keys import ring_at
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
 from handlers.scp.commands import commands
-from handlers.scp.context import PREFIX, token_server
-from handlers.scp.errors import rejection, render_problem
+from handlers.scp.context import API_NAME, PREFIX, token_server
+from handlers.scp.errors import render_problem
 from models.scp.clients import Clients
 from models.scp.demo import DEMO_CLIENTS, demo_client_secret, ensure_demo_clients, load_demo_data
 from models.scp.settings import ScpSettings
 
-API_NAME = "scp"
 SERVED = frozenset({"issueToken"})
 
 
@@ -42,16 +40,8 @@ def security(mounted: Mounted[ScpSettings]) -> Mapping[str, Verifier]:
 def middlewares(mounted: Mounted[ScpSettings]) -> Sequence[Middleware]:
     """Failed client authentications per client address, on the token endpoint (per client id,
     the token handler counts them)."""
-    scp, settings = mounted.config, mounted.settings
-    options = {
-        "prefix": mounted.api.prefix + TOKEN_PATH,
-        "rate": scp.auth_failure_rate,
-        "storage_uri": settings.redis_url or "memory://",
-        "reject": rejection("client authentications"),
-        "enabled": scp.rate_limits_enabled and settings.rate_limits_enabled,
-        "namespace": "scp-auth-failures",
-    }
-    return [(AuthFailureLimit, options)]
+    scp = mounted.config
+    return [endpoint.failure_limit(mounted, render_problem, scp.auth_failure_rate, scp.rate_limits_enabled)]
 
 
 def demo_token(mounted: Mounted[ScpSettings], client_id: str) -> str:

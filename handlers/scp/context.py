@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 
-from core.auth_failures import FailureCounter
 from core.config import Settings
 from core.oauth import TokenPolicy, TokenServer
 from core.oauth.keys import ring_at
@@ -15,7 +14,7 @@ from core.unit_of_work import current_unit
 from models.scp import scopes
 from models.scp.settings import ScpSettings
 
-REALM = "scp"
+API_NAME = REALM = "scp"  # its name, and the realm of its Basic challenge
 PREFIX = "/scp"
 
 
@@ -42,10 +41,3 @@ def token_server(scp: ScpSettings) -> TokenServer:
         claims=_claims,
     )
     return TokenServer(lambda: ring_at(scp.token_keys_file), policy)
-
-
-@functools.cache
-def client_failures(scp: ScpSettings, storage_uri: str, enabled: bool) -> FailureCounter:
-    return FailureCounter(
-        rate=scp.auth_failure_rate, storage_uri=storage_uri, namespace="scp-client-failures", enabled=enabled
-    )

@@ -10,7 +10,7 @@ from connexion import request
 from core.oauth import TokenRequest, endpoint
 from core.responses import Json, json_body
 from core.unit_of_work import current_unit
-from handlers.scp.context import client_failures, scp_settings, token_server
+from handlers.scp.context import API_NAME, scp_settings, token_server
 from models.scp.clients import Clients
 
 
@@ -19,7 +19,8 @@ def issue_token(body: dict[str, Any]) -> Json:
     unit = current_unit()
     scp = scp_settings()
     enabled = scp.rate_limits_enabled and unit.settings.rate_limits_enabled
-    failures = client_failures(scp, unit.settings.redis_url or "memory://", enabled)
+    storage = unit.settings.redis_url or "memory://"
+    failures = endpoint.client_failures(scp.auth_failure_rate, storage, API_NAME, enabled)
     token_request = TokenRequest(str(request.url), request.headers, dict(body))
     answer = endpoint.answer(token_server(scp), Clients(unit).find, token_request, failures)
     return json_body(answer.body, answer.status, answer.headers)

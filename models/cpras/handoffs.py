@@ -101,8 +101,8 @@ class Handoffs:
 
     def come_back(
         self, state: str, username: str, browser_session: str, lifetime: int, now: datetime | None = None
-    ) -> Handoff | None:
-        """The hand-off a return with `state` ends, if this operator's browser session started
+    ) -> tuple[str, str] | None:
+        """The project and lot of the hand-off a return with `state` ends, if this operator's browser session started
         it, PrintPLANR took it (it has a code), it has not returned yet and it is recent
         enough; it is marked returned."""
         now = now or utcnow()
@@ -117,6 +117,6 @@ class Handoffs:
                 Handoff.created_at > now - timedelta(seconds=lifetime),
             )
             .values(returned_at=now)
-            .returning(Handoff.handoff_id)
+            .returning(Handoff.project_id, Handoff.lot_id)
         ).first()
-        return self.session.get(Handoff, ended.handoff_id) if ended else None
+        return (ended.project_id, ended.lot_id) if ended else None

@@ -285,9 +285,8 @@ class PrintOrdersPages:
         elif operator.supplier_id:
             kind = "supplier"
             payload = procurement.supplier_handoff(operator.supplier_id, operator.username, today, "")
-            current = procurement.current_contract(operator.supplier_id, today)
-            if current is not None:
-                project_id, lot_id = current.contract.project_id, current.lots[0][0].lot_id
+            if payload is not None:  # the hand-off is for the contract's project and first lot
+                project_id, lot_id = payload["framework"]["project_id"], payload["contracted_lots"][0]["lot_id"]
         else:
             payload = None
         if payload is None:
@@ -309,9 +308,9 @@ class PrintOrdersPages:
             with self.unit() as unit:
                 if Operators(unit).of_session(username, since) is None:
                     return None
-                handoff = Handoffs(unit).come_back(state, username, browser, self.cpras.handoff_return_lifetime)
+                ended = Handoffs(unit).come_back(state, username, browser, self.cpras.handoff_return_lifetime)
                 unit.commit()
-                return (handoff.project_id, handoff.lot_id) if handoff else None
+                return ended
 
         ended = await in_thread(end)
         if ended is None:
