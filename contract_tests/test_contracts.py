@@ -66,10 +66,29 @@ CLIENTS: dict[str, DemoClient] = {}  # each API's client, by the API's prefix
 
 @schemathesis.hook("before_call")
 def sign_bodies(context: Any, case: Any, **kwargs: Any) -> None:
-    """Right before a request goes, when its case is final: sign its body if its client signs."""
+    """Right before a request goes, when its case is final: name the deployment's own reference
+    data in a valid body, and sign the body, if its client does either."""
     for prefix, client in CLIENTS.items():
         if case.operation.full_path.startswith(prefix + "/"):
+            _refer(client, case)
             _sign(client, case)
+
+
+def _positive(case: Any) -> bool:
+    meta = getattr(case, "meta", None)
+    positive = schemathesis.GenerationMode.POSITIVE
+    return meta is None or (
+        meta.generation.mode == positive and all(part.mode == positive for part in meta.components.values())
+    )
+
+
+def _refer(client: DemoClient, case: Any) -> None:
+    """A valid body names what the deployment has (a vertical of its catalogue, the caller's own
+    tenant), as a real client's would: ids the schema admits but no deployment holds are
+    refused (422, 403), and would keep every workflow from getting past its first step."""
+    refer = getattr(client, "refer", None)
+    if refer is not None and isinstance(case.body, dict) and _positive(case):
+        refer(case.operation.definition.raw.get("operationId"), case.body)
 
 
 def _sign(client: DemoClient, case: Any) -> None:

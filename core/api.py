@@ -100,17 +100,36 @@ BodyCheck = Callable[[Any], None]
 
 
 def only_operations(document: Mapping[str, Any], operation_ids: Collection[str]) -> dict[str, Any]:
-    """`document` with only the operations named (a path left with none is left out)."""
+    """`document` with only the operations named (a path left with none is left out), and
+    without the response links to the operations left out."""
     paths: dict[str, Any] = {}
     for template, item in document.get("paths", {}).items():
         kept = {
-            key: value
+            key: _without_links_out(value, operation_ids)
+            if isinstance(value, dict) and "operationId" in value
+            else value
             for key, value in item.items()
             if not isinstance(value, dict) or "operationId" not in value or value["operationId"] in operation_ids
         }
         if any(isinstance(value, dict) and "operationId" in value for value in kept.values()):
             paths[template] = kept
     return {**document, "paths": paths}
+
+
+def _without_links_out(operation: Mapping[str, Any], operation_ids: Collection[str]) -> dict[str, Any]:
+    responses = {}
+    for status, response in operation.get("responses", {}).items():
+        if isinstance(response, dict) and "links" in response:
+            links = {
+                name: link
+                for name, link in response["links"].items()
+                if "operationId" not in link or link["operationId"] in operation_ids
+            }
+            response = {key: value for key, value in response.items() if key != "links"}
+            if links:
+                response["links"] = links
+        responses[status] = response
+    return {**operation, "responses": responses}
 
 
 @dataclass(frozen=True)

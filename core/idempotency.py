@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -87,8 +87,17 @@ class _Claim:
     locked_until: datetime
 
 
+class KeyInUse(Conflict):
+    """409: the first request with this key is still running."""
+
+
+class KeyReused(Unprocessable):
+    """422: this key was used for a request with another body."""
+
+
 class IdempotencyKeys:
-    """The keys of one API: `run` a request under a key, or replay its first answer."""
+    """The keys of one API: `run` a request under a key, or replay its first answer (with
+    `replayed_headers` added, such as `Idempotent-Replayed: true`)."""
 
     def __init__(
         self,
@@ -97,22 +106,34 @@ class IdempotencyKeys:
         retention: timedelta = DEFAULT_RETENTION,
         lease: timedelta = DEFAULT_LEASE,
         not_replayed: Collection[str] = NOT_REPLAYED,
+        replayed_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         self.retention = retention
         self.lease = lease
         self.not_replayed = frozenset(name.lower() for name in not_replayed)
+        self.replayed_headers = dict(replayed_headers or {})
 
-    def run(self, unit: UnitOfWork, scope: str, key: str, body: bytes, call: Callable[[], Any]) -> Response:
+    def run(
+        self,
+        unit: UnitOfWork,
+        scope: str,
+        key: str,
+        body: bytes,
+        call: Callable[[], Any],
+        recorded: Callable[[Response], Response] | None = None,
+    ) -> Response:
         """Answer a request carrying `key`: replay the first answer, refuse (409, 422), or
-        `call` the handler and record its answer in `unit`, which must be the request's own."""
+        `call` the handler and record its answer in `unit`, which must be the request's own.
+        `recorded` gives what of the answer to keep for replays (all of it by default; an
+        answer showing a secret once keeps it without the secret)."""
         outcome = self._claim(unit, scope, key, fingerprint(body))
         if isinstance(outcome, Response):
             return outcome
         unit.after_rollback(lambda: self._release(unit, outcome))
         response = to_response(call())
         if response.status_code < 400:
-            self._complete(unit, outcome, response)
+            self._complete(unit, outcome, recorded(response) if recorded else response)
         return response
 
     def _claim(self, unit: UnitOfWork, scope: str, key: str, body_print: str) -> _Claim | Response:
@@ -151,7 +172,7 @@ class IdempotencyKeys:
             if record is None:
                 return None
             if record.fingerprint != body_print:
-                raise Unprocessable("This Idempotency-Key was already used for a request with a different body.")
+                raise KeyReused("This Idempotency-Key was already used for a request with a different body.")
             if record.status is not None:
                 return self._replay(record)
             locked_until = aware(record.locked_until) if record.locked_until else now
@@ -174,6 +195,8 @@ class IdempotencyKeys:
         response = Response(bytes(record.body or b""), record.status)
         response.raw_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
         response.raw_headers.append((b"content-length", str(len(response.body)).encode()))
+        for name, value in self.replayed_headers.items():
+            response.raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
         return response
 
     def _complete(self, unit: UnitOfWork, claim: _Claim, response: Response) -> None:
@@ -214,8 +237,8 @@ class IdempotencyKeys:
         return removed
 
 
-def _busy(retry_after: int = 1) -> Conflict:
-    return Conflict(
+def _busy(retry_after: int = 1) -> KeyInUse:
+    return KeyInUse(
         "A request with this Idempotency-Key is still in progress.", headers={"Retry-After": str(retry_after)}
     )
 

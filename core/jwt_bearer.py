@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from connexion.lifecycle import ConnexionRequest
 from joserfc import jwt
@@ -139,7 +139,11 @@ def _unauthorized(detail: str, error: str) -> Unauthorized:
 REQUEST_CLAIMS = "partner_gateway_claims"
 
 
-def verified_once(scope: MutableMapping[str, Any], verifier: JWTVerifier, token: str) -> dict[str, Any]:
+class TokenChecker(Protocol):
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+
+def verified_once(scope: MutableMapping[str, Any], verifier: TokenChecker, token: str) -> dict[str, Any]:
     """`verifier.verify(token)`, done at most once per request: whoever verifies the token first
     (a rate limiter that identifies the caller, say) leaves the claims for the security check."""
     memo: dict[tuple[int, str], dict[str, Any]] = scope.setdefault("extensions", {}).setdefault(REQUEST_CLAIMS, {})

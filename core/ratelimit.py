@@ -21,7 +21,7 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -63,6 +63,11 @@ class Quota:
     reset: int
     retry_after: int
     exceeded: bool
+
+    def counting_down(self) -> Quota:
+        """This quota with `reset` in seconds from now, for specs that count it that way
+        rather than as the Unix time the window ends."""
+        return replace(self, reset=max(0, self.reset - math.ceil(time.time())))
 
     def headers(self) -> dict[str, str]:
         """The rate-limit response headers; `Retry-After` only when the quota is exceeded."""
@@ -225,6 +230,7 @@ class RateLimitMiddleware:
         identify: Callable[[Scope], str | None],
         reject: Callable[[Scope, Receive, Send, Quota], Awaitable[None]],
         upload_operations: Collection[str] = (),
+        reset_in_seconds: bool = False,
     ) -> None:
         self.app = app
         self.prefix = prefix.rstrip("/")
@@ -233,6 +239,7 @@ class RateLimitMiddleware:
         self.identify = identify
         self.reject = reject
         self.upload_operations = frozenset(upload_operations)
+        self.reset_in_seconds = reset_in_seconds  # `X-RateLimit-Reset` as seconds from now, not a Unix time
         self._matcher = _EndpointMatcher(list(paths))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -251,6 +258,8 @@ class RateLimitMiddleware:
             quota = self.limiter.hit(caller, endpoint, upload)
         else:
             quota = await anyio.to_thread.run_sync(partial(self.limiter.hit, caller, endpoint, upload))
+        if self.reset_in_seconds:
+            quota = quota.counting_down()
 
         headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in quota.headers().items()]
         if quota.exceeded:

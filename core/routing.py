@@ -24,6 +24,7 @@ from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from core.dispatch import OperationMiddleware
@@ -36,11 +37,33 @@ class UntypedRoutingAPI(RoutingAPI):
         return starlette_path, starlette_path
 
 
+class _MethodNotAllowed:
+    """The answer of a concrete path to a method it does not document."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise HTTPException(status_code=405)
+
+
+def concrete_paths_first(router: starlette.routing.Router) -> None:
+    """OpenAPI matches a concrete path before a templated one: `PATCH /integrations/registry`
+    is a method `/integrations/registry` does not document (405), never a PATCH of
+    `/integrations/{integration_id}`. A concrete path that a template also matches gets a
+    route answering 405 to its other methods, right after its own routes."""
+    routes = [route for route in router.routes if isinstance(route, starlette.routing.Route)]
+    templated = [route for route in routes if route.param_convertors]
+    for path in dict.fromkeys(route.path for route in routes if not route.param_convertors):
+        if not any(route.path_regex.match(path) for route in templated):
+            continue
+        last = max(index for index, route in enumerate(router.routes) if getattr(route, "path", None) == path)
+        router.routes.insert(last + 1, starlette.routing.Route(path, _MethodNotAllowed()))
+
+
 class UntypedRoutingMiddleware(RoutingMiddleware):
     def add_api(
         self, specification: Any, base_path: str | None = None, arguments: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         api = UntypedRoutingAPI(specification, base_path=base_path, arguments=arguments, next_app=self.app, **kwargs)
+        concrete_paths_first(api.router)
         for route in self.router.routes:
             if isinstance(route, starlette.routing.Mount) and route.path == api.base_path:
                 route.app.default = api.router  # type: ignore[attr-defined]

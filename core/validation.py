@@ -126,6 +126,11 @@ class SchemaValidator:
             elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
                 for name in kind.unexpected:
                     add([*problem.path, name], "Unknown property.")
+            elif (
+                conditional := required_when(problem.keyword, _at(problem.schema, problem.error.schema_path))
+            ) is not None:
+                name, message = conditional
+                add([*problem.path, name], message)
             else:
                 parent = _at(problem.schema, problem.error.schema_path[:-1])
                 add(problem.path, describe(problem.keyword, parent.get(problem.keyword), parent, problem.error.message))
@@ -229,6 +234,21 @@ def field_path(parts: Iterable[str | int]) -> str:
     return path or BODY_ROOT
 
 
+def required_when(keyword: str, negated: Any) -> tuple[str, str] | None:
+    """The field, and a sentence, of OpenAPI 3.0's way of writing "B is required when A is V"
+    (it has no if/then): `not: {required: [A], properties: {A: {enum: [V]}}, not: {required: [B]}}`."""
+    if keyword != "not" or not isinstance(negated, Mapping):
+        return None
+    condition, inner = negated.get("required"), negated.get("not")
+    if not (isinstance(condition, list) and len(condition) == 1 and isinstance(inner, Mapping)):
+        return None
+    needed = inner.get("required")
+    values = negated.get("properties", {}).get(condition[0], {}).get("enum")
+    if not (isinstance(needed, list) and len(needed) == 1 and isinstance(values, list) and len(values) == 1):
+        return None
+    return str(needed[0]), f"{needed[0]} is required when {condition[0]} is {values[0]}."
+
+
 def describe(keyword: str, value: Any, schema: Mapping[str, Any], fallback: str = "Invalid value.") -> str:
     """A sentence a person can act on, for the common JSON Schema keywords."""
     if keyword == "type":
@@ -309,6 +329,9 @@ class StrictURIParser(OpenAPIURIParser):
         return resolved
 
 
+PARAMETERS_INVALID = "One or more parameters are invalid."  # the detail of a refusal of parameters
+
+
 class ParameterValidator:
     """Validates path, query, header and cookie parameters, reporting each by name.
 
@@ -340,7 +363,7 @@ class ParameterValidator:
             if message:
                 errors.setdefault(param["name"], []).append(message)
         if errors:
-            raise ValidationFailed("One or more parameters are invalid.", errors=errors)
+            raise ValidationFailed(PARAMETERS_INVALID, errors=errors)
 
     @staticmethod
     def _check(param: Mapping[str, Any], validator: SchemaValidator, value: Any) -> str | None:

@@ -5,6 +5,7 @@ caller's. No database read."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from connexion.lifecycle import ConnexionRequest
 
@@ -19,10 +20,14 @@ class AccessTokenVerifier:
         self.issuer = issuer
         self.audience = audience
 
-    def __call__(self, credential: str, request: ConnexionRequest) -> TokenPrincipal:
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims, or 401."""
         try:
-            claims = self.ring().verify(credential, self.issuer, self.audience)
+            return self.ring().verify(token, self.issuer, self.audience)
         except InvalidTokenError:
             raise Unauthorized("The access token is invalid or has expired.") from None
+
+    def __call__(self, credential: str, request: ConnexionRequest) -> TokenPrincipal:
+        claims = self.verify(credential)
         granted = frozenset(str(claims.get("scope") or "").split())
         return TokenPrincipal(subject=str(claims.get("sub")), claims=claims, scopes=granted)

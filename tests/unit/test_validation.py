@@ -95,3 +95,22 @@ def test_deeper_errors_come_first() -> None:
 )
 def test_describe(keyword: str, value: Any, schema: dict[str, Any], message: str) -> None:
     assert describe(keyword, value, schema) == message
+
+
+def test_a_conditional_requirement_names_the_field_it_requires() -> None:
+    """OpenAPI 3.0 writes "B is required when A is V" as a `not`; the message says so."""
+    schema = {
+        "type": "object",
+        "properties": {"reason_code": {"type": "string"}, "reason_text": {"type": "string"}},
+        "not": {
+            "required": ["reason_code"],
+            "properties": {"reason_code": {"type": "string", "enum": ["OTHER"]}},
+            "not": {"required": ["reason_text"]},
+        },
+    }
+    validator = SchemaValidator(schema)
+    assert validator.is_valid({"reason_code": "OTHER", "reason_text": "Why."})
+    assert validator.is_valid({"reason_code": "MISCONFIGURATION"})
+    assert validator.errors({"reason_code": "OTHER"}) == {
+        "reason_text": ["reason_text is required when reason_code is OTHER."]
+    }
