@@ -144,7 +144,7 @@ def errors_of(response: Any) -> Any:
             where, said = (
                 (error["pointer"], error["detail"]) if "pointer" in error else (error["field"], error["message"])
             )
-            grouped.setdefault(where or "$", []).append(said)  # "" points at the whole body
+            grouped.setdefault("$" if where in ("", "body") else where, []).append(said)  # the whole body
         return grouped
     return errors
 

@@ -1,9 +1,10 @@
 """SCP Integration API as the core serves it: tenant-bound scoped tokens from its own OAuth 2.0
-client-credentials endpoint (`POST /oauth/token`, on the core's token server), its error
-formats, the limit on failed client authentications, demo data and commands.
+client-credentials endpoint (`POST /oauth/token`, on the core's token server), integrations
+with their lifecycle, data contracts and the registry; its error formats, the API call log,
+per-client rate limits, the limit on failed client authentications, demo data and commands.
 
-Only the token endpoint is served so far; the integration, lifecycle, contract and
-registry operations come next, and are left out of routing until their handlers exist.
+Data exchange and webhooks (push, pull, exchange logs, subscriptions) are not served yet,
+and are left out of routing until their handlers exist.
 """
 
 from __future__ import annotations
@@ -13,35 +14,121 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from connexion.lifecycle import ConnexionRequest
+from starlette.types import Scope
+
 from core.api import Api, Middleware, Mounted
+from core.concurrency import inline
 from core.config import PROJECT_ROOT
+from core.jwt_bearer import verified_once
 from core.oauth import TokenRequest, endpoint
 from core.oauth.bearer import AccessTokenVerifier
 from core.oauth.errors import TOKEN_PATH
 from core.oauth.keys import ring_at
+from core.problems import rejection
+from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
+from handlers.scp.calls import CALLER, CallLog, extensions
 from handlers.scp.commands import commands
 from handlers.scp.context import API_NAME, PREFIX, token_server
 from handlers.scp.errors import render_problem
+from models.scp.access import Caller
 from models.scp.clients import Clients
-from models.scp.demo import DEMO_CLIENTS, demo_client_secret, ensure_demo_clients, load_demo_data
+from models.scp.demo import DEMO_CLIENTS, DEMO_VERTICALS, demo_client_secret, ensure_demo_clients, load_demo_data
 from models.scp.settings import ScpSettings
 
-SERVED = frozenset({"issueToken"})
+SERVED = frozenset(
+    {
+        "issueToken",
+        "listIntegrations",
+        "createIntegration",
+        "getIntegration",
+        "updateIntegration",
+        "requestIntegrationReview",
+        "reviewIntegration",
+        "approveIntegration",
+        "activateIntegration",
+        "restrictIntegration",
+        "suspendIntegration",
+        "deprecateIntegration",
+        "archiveIntegration",
+        "createIntegrationContract",
+        "updateIntegrationContract",
+        "activateIntegrationContract",
+        "archiveIntegrationContract",
+        "listRegistryTemplates",
+        "createRegistryTemplate",
+        "instantiateRegistryTemplate",
+    }
+)
+INTEGRATIONS = "/integrations"
+
+
+@functools.cache
+def access_tokens(scp: ScpSettings) -> AccessTokenVerifier:
+    ring = functools.partial(ring_at, scp.token_keys_file)
+    return AccessTokenVerifier(ring, scp.token_issuer, scp.token_audience)
 
 
 def security(mounted: Mounted[ScpSettings]) -> Mapping[str, Verifier]:
-    scp = mounted.config
-    ring = functools.partial(ring_at, scp.token_keys_file)
-    return {"scpOAuth2": AccessTokenVerifier(ring, scp.token_issuer, scp.token_audience)}
+    tokens = access_tokens(mounted.config)
+
+    @inline
+    def caller(credential: str, request: ConnexionRequest) -> Caller:
+        """The caller a valid token names (verified once per request: the rate limiter may
+        have done it), left for the call log too. No database read."""
+        verified = Caller.from_claims(verified_once(request.scope, tokens, credential))
+        extensions(request.scope)[CALLER] = verified
+        return verified
+
+    return {"scpOAuth2": caller}
 
 
 def middlewares(mounted: Mounted[ScpSettings]) -> Sequence[Middleware]:
-    """Failed client authentications per client address, on the token endpoint (per client id,
-    the token handler counts them)."""
-    scp = mounted.config
-    return [endpoint.failure_limit(mounted, render_problem, scp.auth_failure_rate, scp.rate_limits_enabled)]
+    """Outermost, the API call log, so that it sees every answer, 429s included; then the
+    per-client rate limit on every integration operation (shared through Redis when
+    `REDIS_URL` is set), and the failed client authentications per client address on the
+    token endpoint (per client id, the token handler counts them)."""
+    scp, settings = mounted.config, mounted.settings
+    enabled = scp.rate_limits_enabled and settings.rate_limits_enabled
+    limits = RateLimitSettings(
+        per_user=scp.rate_limit,
+        per_endpoint=scp.rate_limit,
+        storage_uri=settings.redis_url or "memory://",
+        enabled=enabled,
+    )
+    tokens = access_tokens(scp)
+
+    def identify(scope: Scope) -> str | None:
+        """The client a valid token names; without one, the client address's budget."""
+        scheme, _, token = (authorization(scope) or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            return f"client:{verified_once(scope, tokens, token.strip())['client_id']}"
+        except Exception:
+            return None
+
+    paths = mounted.document["paths"]
+    calls = {"prefix": mounted.api.prefix, "paths": paths, "database": mounted.database, "settings": settings}
+    limiter = {
+        "prefix": mounted.api.prefix + INTEGRATIONS,
+        "paths": {
+            template.removeprefix(INTEGRATIONS): item
+            for template, item in paths.items()
+            if template.startswith(INTEGRATIONS)
+        },
+        "limiter": RateLimiter(limits, namespace=mounted.api.name),
+        "identify": identify,
+        "reset_in_seconds": True,  # as the spec counts it
+        "reject": rejection(render_problem, lambda quota: f"The rate limit of {scp.rate_limit} requests was reached."),
+    }
+    return [
+        (CallLog, calls),
+        (RateLimitMiddleware, limiter),
+        endpoint.failure_limit(mounted, render_problem, scp.auth_failure_rate, scp.rate_limits_enabled),
+    ]
 
 
 def demo_token(mounted: Mounted[ScpSettings], client_id: str) -> str:
@@ -80,25 +167,54 @@ def demo_credentials(mounted: Mounted[ScpSettings]) -> dict[str, Any]:
     }
 
 
-class DemoClient:
-    """A demo tenant's admin client: HTTP Basic on the token endpoint, a bearer token holding
-    every scope elsewhere."""
+# Governance is another client's than the one that registers and submits (separation of duties).
+GOVERNED = frozenset(
+    {
+        "reviewIntegration",
+        "approveIntegration",
+        "activateIntegration",
+        "restrictIntegration",
+        "suspendIntegration",
+        "deprecateIntegration",
+        "archiveIntegration",
+        "activateIntegrationContract",
+        "archiveIntegrationContract",
+    }
+)
 
-    CLIENT_ID = "riverside-admin"
+
+class DemoClient:
+    """A demo tenant's clients as a well-behaved caller uses them: its admin client registers,
+    updates and submits, its governor client governs; HTTP Basic on the token endpoint, a
+    bearer token holding every scope of the client elsewhere."""
+
+    ADMIN, GOVERNOR = "riverside-admin", "riverside-governor"
 
     def __init__(self, mounted: Mounted[ScpSettings]) -> None:
         self.mounted = mounted
-        self.token: str | None = None
+        self.tokens: dict[str, str] = {}
 
     def renew(self) -> None:
-        self.token = None
+        self.tokens.clear()
+
+    def refer(self, operation_id: str | None, body: dict[str, Any]) -> None:
+        """Name the demo catalogue's verticals and the client's own tenant, as a real client does."""
+        verticals = body.get("vertical_ids")
+        if isinstance(verticals, list) and verticals:
+            known = sorted(DEMO_VERTICALS)
+            chosen = [known[len(str(vertical)) % len(known)] for vertical in verticals]
+            body["vertical_ids"] = list(dict.fromkeys(chosen))
+        if operation_id == "instantiateRegistryTemplate" and "tenant_id" in body:
+            body["tenant_id"] = DEMO_CLIENTS[self.ADMIN][0]
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
         if operation_id == "issueToken":
-            pair = f"{self.CLIENT_ID}:{demo_client_secret(self.CLIENT_ID)}"
+            pair = f"{self.ADMIN}:{demo_client_secret(self.ADMIN)}"
             return {"Authorization": f"Basic {base64.b64encode(pair.encode()).decode()}"}
-        self.token = self.token or demo_token(self.mounted, self.CLIENT_ID)
-        return {"Authorization": f"Bearer {self.token}"}
+        client_id = self.GOVERNOR if operation_id in GOVERNED else self.ADMIN
+        if client_id not in self.tokens:
+            self.tokens[client_id] = demo_token(self.mounted, client_id)
+        return {"Authorization": f"Bearer {self.tokens[client_id]}"}
 
 
 API: Api[ScpSettings] = Api(
@@ -116,5 +232,24 @@ API: Api[ScpSettings] = Api(
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,
     demo_client=DemoClient,
+    # A window whose end is not after its start, both in one body, is invalid input (400), a
+    # rule the schema cannot state; lifecycle operations depend on the status (409).
+    state_dependent_statuses={
+        "createIntegration": ["400", "409"],
+        "updateIntegration": ["400", "409"],
+        "createIntegrationContract": ["400", "409"],
+        "updateIntegrationContract": ["409"],
+        "requestIntegrationReview": ["409"],
+        "reviewIntegration": ["409"],
+        "approveIntegration": ["409"],
+        "activateIntegration": ["409"],
+        "restrictIntegration": ["409"],
+        "suspendIntegration": ["409"],
+        "deprecateIntegration": ["409"],
+        "archiveIntegration": ["409"],
+        "activateIntegrationContract": ["409"],
+        "archiveIntegrationContract": ["409"],
+        "instantiateRegistryTemplate": ["409"],
+    },
     commands=commands,
 )

@@ -12,36 +12,50 @@ from connexion.lifecycle import ConnexionResponse as Rendered
 from core.oauth.errors import is_token_request, render_token_error
 from core.problems import Problem, problem_response
 from core.request_context import current_request_id
-from core.validation import BODY_ROOT
+from core.validation import BODY_ROOT, PARAMETERS_INVALID
+from handlers.scp.calls import PROBLEM, extensions
+from models.scp.access import INSUFFICIENT_SCOPE
 
 VALIDATION_ERROR = "urn:scp:problem:validation-error"
 RATE_LIMITED = "urn:scp:problem:rate-limited"
+# Types by status, for the problems raised without one: a scope the security check found
+# missing (403), a body Connexion refused (400), a limiter's refusal (429).
+HEADERS = frozenset({"idempotency-key"})  # the header parameters of the spec
+DEFAULT_TYPES = {400: VALIDATION_ERROR, 403: INSUFFICIENT_SCOPE, 429: RATE_LIMITED}
 
 
-def _where(field: str) -> str:
-    """The spec's location of an invalid part: `body`, `body.<path>`, or already located."""
+def _where(field: str, request: ConnexionRequest, parameters: bool) -> str:
+    """The spec's location of an invalid part: `body`, `body.<path>`, `query.<name>`,
+    `path.<name>` or `header.<name>` (a parameter refusal names parameters only)."""
     if field == BODY_ROOT:
         return "body"
     if field.startswith(("query.", "path.", "header.", "body.")):
         return field
-    return f"body.{field}"
+    if not parameters:
+        return f"body.{field}"
+    if field == "$query":
+        return "query"
+    if field in request.path_params:
+        return f"path.{field}"
+    if field.lower() in HEADERS:
+        return f"header.{field}"
+    return f"query.{field}"
 
 
 def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
     if is_token_request(request.url.path):
         return render_token_error(problem, "scp")
-    kind = problem.extensions.get("type") if problem.extensions else None
-    if kind is None and problem.status == 400:
-        kind = VALIDATION_ERROR
-    if kind is None and problem.status == 429:
-        kind = RATE_LIMITED
-    body: dict[str, Any] = {"type": kind or "about:blank", "title": problem.title, "status": problem.status}
+    kind = (problem.extensions.get("type") if problem.extensions else None) or DEFAULT_TYPES.get(
+        problem.status, "about:blank"
+    )
+    extensions(request.scope)[PROBLEM] = (kind, problem.detail)  # for the API call log
+    body: dict[str, Any] = {"type": kind, "title": problem.title, "status": problem.status}
     if problem.detail:
         body["detail"] = problem.detail
     body["instance"] = request.url.path
     if problem.errors:
         body["errors"] = [
-            {"field": _where(field), "message": message}
+            {"field": _where(field, request, problem.detail == PARAMETERS_INVALID), "message": message}
             for field, messages in problem.errors.items()
             for message in messages
         ][:100]

@@ -13,7 +13,7 @@ from core.oauth.clients import ClientStore, NewSecret
 from core.problems import Conflict, NotFound
 from core.unit_of_work import UnitOfWork
 from models.scp import scopes
-from models.scp.tables import ADMIN, PLATFORM, ROLES, ScpClientRow, Tenant
+from models.scp.tables import ADMIN, INTEGRATION, PLATFORM, ROLES, ScpClientRow, Tenant
 
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -26,7 +26,12 @@ class Clients(ClientStore[ScpClientRow]):
         super().__init__(unit.session)
 
     def claims_of(self, row: ScpClientRow) -> Mapping[str, Any]:
-        return {"tenant_id": row.tenant_id, "role": row.role} if row.tenant_id else {"role": row.role}
+        claims: dict[str, Any] = {"role": row.role}
+        if row.tenant_id:
+            claims["tenant_id"] = row.tenant_id
+        if row.integration_id:
+            claims["integration_id"] = row.integration_id
+        return claims
 
     def create_for(
         self,
@@ -36,15 +41,27 @@ class Clients(ClientStore[ScpClientRow]):
         tenant_id: str | None,
         granted: Collection[str],
         secret: str | None = None,
+        integration_id: str | None = None,
     ) -> NewSecret:
-        """A tenant's admin client, or a platform client (no tenant)."""
+        """A tenant's admin client, a platform client (no tenant), or an integration's own
+        client (its tenant's, bound to the integration)."""
         if role not in ROLES:
             raise ValueError(f"a client's role is one of {', '.join(ROLES)}")
         if (role == PLATFORM) != (tenant_id is None):
             raise ValueError("an admin client belongs to a tenant; a platform client to none")
+        if (role == INTEGRATION) != (integration_id is not None):
+            raise ValueError("an integration's client names its integration; no other client does")
+        if role == INTEGRATION and not set(granted) <= scopes.INTEGRATION_CLIENT:
+            raise ValueError(f"an integration's client holds only {' '.join(sorted(scopes.INTEGRATION_CLIENT))}")
         if tenant_id is not None and self.session.get(Tenant, tenant_id) is None:
             raise NotFound(f"No tenant {tenant_id!r}.")
-        return self.create(client_id, name, granted, secret, tenant_id=tenant_id, role=role)
+        return self.create(
+            client_id, name, granted, secret, tenant_id=tenant_id, role=role, integration_id=integration_id
+        )
+
+    def row(self, client_id: str) -> ScpClientRow:
+        """A client, enabled or not (404 when unknown)."""
+        return self._row(client_id)
 
 
 class Tenants:
@@ -67,4 +84,4 @@ class Tenants:
         return list(self.session.scalars(select(Tenant).order_by(Tenant.tenant_id)))
 
 
-__all__ = ["ADMIN", "PLATFORM", "Clients", "Tenants"]
+__all__ = ["ADMIN", "INTEGRATION", "PLATFORM", "Clients", "Tenants"]

@@ -37,3 +37,5 @@ ALL = frozenset(
 READ_ONLY = frozenset({INTEGRATIONS_READ, REGISTRY_READ, EXCHANGES_READ, WEBHOOKS_READ})
 # What a token request without `scope` gets: reading, never writing or governing.
 DEFAULT = READ_ONLY
+# What an integration's own client holds: reading its integration, and its data and logs.
+INTEGRATION_CLIENT = frozenset({INTEGRATIONS_READ, DATA_PUSH, DATA_PULL, EXCHANGES_READ, WEBHOOKS_READ})

@@ -20,6 +20,8 @@ class ScpSettings:
     token_lifetime: int = MAX_LIFETIME
     # Failed client authentications let through per client address, and per client id.
     auth_failure_rate: str = "10/minute"
+    # Requests per client (a token's client id; without a valid token, per client address).
+    rate_limit: str = "600/minute"
     rate_limits_enabled: bool = True
 
     def __post_init__(self) -> None:
@@ -35,5 +37,6 @@ class ScpSettings:
             token_audience=env.get("SCP_TOKEN_AUDIENCE") or cls.token_audience,
             token_lifetime=int(env.get("SCP_TOKEN_LIFETIME") or cls.token_lifetime),
             auth_failure_rate=env.get("SCP_AUTH_FAILURE_RATE") or cls.auth_failure_rate,
+            rate_limit=env.get("SCP_RATE_LIMIT") or cls.rate_limit,
             rate_limits_enabled=not flag(env.get("SCP_RATE_LIMITS_DISABLED")),
         )

@@ -1,18 +1,21 @@
-"""SCP tables: tenants, and the OAuth clients that get scoped tokens for them."""
+"""SCP tables: tenants and their OAuth clients, the vertical catalogue, integrations with their
+versions, data contracts with theirs, registry templates, and the API call log."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.columns import utcnow
+from core.columns import BigId, utcnow
 from core.database import Base
 from core.oauth.clients import ClientColumns
 
 ADMIN, PLATFORM = "admin", "platform"  # the roles of clients made by command
-ROLES = (ADMIN, PLATFORM)
+INTEGRATION = "integration"  # the role of the client an integration's activation issues
+ROLES = (ADMIN, PLATFORM, INTEGRATION)
 
 
 class Tenant(Base):
@@ -34,3 +37,156 @@ class ScpClientRow(ClientColumns, Base):
 
     tenant_id: Mapped[str | None] = mapped_column(ForeignKey("scp_tenants.tenant_id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    # An integration's own client (role `integration`): the integration its tokens act on.
+    integration_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class Vertical(Base):
+    """A vertical (line of service) of the deployment's catalogue; integrations and templates
+    name only these."""
+
+    __tablename__ = "scp_verticals"
+
+    vertical_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Integration(Base):
+    """An external system connected to SCP, in its latest version, with its lifecycle: its
+    status, when it last entered each status, and who asked for and granted its review."""
+
+    __tablename__ = "scp_integrations"
+    __table_args__ = (Index("ix_scp_integrations_tenant_created", "tenant_id", "created_at"),)
+
+    integration_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("scp_tenants.tenant_id"))
+    integration_name: Mapped[str] = mapped_column(String(200))
+    partner_name: Mapped[str] = mapped_column(String(200))
+    partner_type: Mapped[str] = mapped_column(String(64))
+    vertical_ids: Mapped[list[str]] = mapped_column(JSON)
+    active_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data_contract_ref: Mapped[str | None] = mapped_column(String(200))
+    template_id: Mapped[str | None] = mapped_column(String(36))
+    auth_client_id: Mapped[str | None] = mapped_column(String(128))
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # What a deprecated integration may still exchange: what it could when it was deprecated.
+    deprecated_from: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    review_notes: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    restricted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deprecated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_reason_code: Mapped[str | None] = mapped_column(String(64))
+    last_reason_text: Mapped[str | None] = mapped_column(Text)
+    last_reason_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IntegrationVertical(Base):
+    """Which verticals an integration serves, one row each, for the `vertical_id` filter."""
+
+    __tablename__ = "scp_integration_verticals"
+
+    integration_id: Mapped[str] = mapped_column(
+        ForeignKey("scp_integrations.integration_id", ondelete="CASCADE"), primary_key=True
+    )
+    vertical_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class IntegrationVersion(Base):
+    """One immutable version of an integration's registration fields: the first as created,
+    then one per accepted update."""
+
+    __tablename__ = "scp_integration_versions"
+
+    integration_id: Mapped[str] = mapped_column(ForeignKey("scp_integrations.integration_id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Contract(Base):
+    """A data contract of an integration, in its latest version: what may be exchanged, for
+    which purpose, under which consents, in which window."""
+
+    __tablename__ = "scp_contracts"
+    __table_args__ = (Index("ix_scp_contracts_integration", "integration_id", "created_at"),)
+
+    contract_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("scp_tenants.tenant_id"), index=True)
+    integration_id: Mapped[str] = mapped_column(ForeignKey("scp_integrations.integration_id"))
+    status: Mapped[str] = mapped_column(String(16))
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    purpose: Mapped[str] = mapped_column(Text)
+    data_categories: Mapped[list[str]] = mapped_column(JSON)
+    field_list: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    consent_requirements: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    active_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archive_reason_code: Mapped[str | None] = mapped_column(String(64))
+    archive_reason_text: Mapped[str | None] = mapped_column(Text)
+
+
+class ContractVersion(Base):
+    """One immutable version of a contract's terms: the first as added, then one per update."""
+
+    __tablename__ = "scp_contract_versions"
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("scp_contracts.contract_id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Template(Base):
+    """An integration template of the registry: a tenant's own (`tenant_id`), or a platform
+    template every tenant sees (no `tenant_id`)."""
+
+    __tablename__ = "scp_templates"
+
+    template_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("scp_tenants.tenant_id"), index=True)
+    template_name: Mapped[str] = mapped_column(String(200))
+    partner_type: Mapped[str] = mapped_column(String(64))
+    vertical_ids: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    contract_template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class AuditEntry(Base):
+    """One API call, refused ones included: append-only, written in a transaction of its own."""
+
+    __tablename__ = "scp_audit_log"
+    __table_args__ = (Index("ix_scp_audit_log_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str] = mapped_column(String(128), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(128))
+    operation: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(2048))
+    target: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)

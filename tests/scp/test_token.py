@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from connexion.lifecycle import ConnexionRequest
 from starlette.testclient import TestClient
 
 from core.api import Mounted
@@ -19,17 +20,11 @@ from core.database import Database
 from core.unit_of_work import UnitOfWork
 from handlers.scp.api import API, security
 from models.scp import scopes
+from models.scp.access import Caller
 from models.scp.clients import Clients, Tenants
 from models.scp.tables import ADMIN, PLATFORM
 
 TOKEN = "/scp/oauth/token"
-
-
-@pytest.fixture
-def scp_db(database: Settings) -> Any:
-    db = Database(database.database_url)
-    yield db
-    db.dispose()
 
 
 def new_client(
@@ -65,8 +60,11 @@ def test_a_token_names_its_clients_tenant_and_role(client: TestClient, scp_db: D
     assert (body["token_type"], body["expires_in"], body["scope"]) == ("Bearer", 600, "integrations:write")
     claims = claims_of(body["access_token"])
     assert (claims["tenant_id"], claims["role"], claims["sub"]) == ("riverside-care", "admin", client_id)
-    verified = security(Mounted(API, database, scp_db))["scpOAuth2"](body["access_token"], None)
+    request = ConnexionRequest({"type": "http", "headers": []})
+    verified = security(Mounted(API, database, scp_db))["scpOAuth2"](body["access_token"], request)
+    assert isinstance(verified, Caller)
     assert verified.scopes == frozenset({"integrations:write"})
+    assert (verified.tenant_id, verified.role, verified.client_id) == ("riverside-care", "admin", client_id)
 
 
 def test_no_scope_asked_gets_the_read_only_ones(client: TestClient, scp_db: Database, database: Settings) -> None:
