@@ -106,9 +106,11 @@ def middlewares(mounted: Mounted[ScpSettings]) -> Sequence[Middleware]:
         if scheme.lower() != "bearer" or not token.strip():
             return None
         try:
-            return f"client:{verified_once(scope, tokens, token.strip())['client_id']}"
+            caller = Caller.from_claims(verified_once(scope, tokens, token.strip()))
         except Exception:
             return None
+        extensions(scope)[CALLER] = caller  # the call log's, should this request be refused here
+        return f"client:{caller.client_id}"
 
     paths = mounted.document["paths"]
     calls = {"prefix": mounted.api.prefix, "paths": paths, "database": mounted.database, "settings": settings}

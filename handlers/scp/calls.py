@@ -9,8 +9,6 @@ transaction back, but never its log entry.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import re
 from collections.abc import Mapping
@@ -23,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.columns import utcnow
 from core.config import Settings
 from core.database import Database
+from core.oauth.endpoint import claimed_client
+from core.ratelimit import authorization
 from core.request_context import current_request_id
 from core.unit_of_work import UnitOfWork
 from models.scp.access import Caller
@@ -31,7 +31,9 @@ from models.scp.tables import AuditEntry
 
 logger = logging.getLogger(__name__)
 
-CALLER = "scp_caller"  # where the security check leaves the verified caller
+CALLER = "scp_caller"  # where the rate limiter or the security check leaves the verified caller
+CLAIMED = "scp_claimed_client"  # where the token endpoint leaves the client a request claims
+ACTED_IN = "scp_acted_in"  # the tenant a platform client acted in (instantiating a template)
 PROBLEM = "scp_problem"  # where the error renderer leaves the problem's type and detail
 TARGETS = ("integration_id", "contract_id", "template_id", "webhook_id")
 _PARAMETER = re.compile(r"\{([^/{}]+)\}")
@@ -68,20 +70,6 @@ def routes(paths: Mapping[str, Any]) -> list[_Route]:
                     )
                 )
     return [route for *_, route in sorted(found, key=lambda entry: entry[:2])]
-
-
-def _basic_client(scope: Scope) -> str | None:
-    """The client id an HTTP Basic header claims (a token request's client, verified or not)."""
-    for name, value in scope.get("headers", ()):
-        if name.lower() == b"authorization":
-            scheme, _, encoded = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "basic":
-                return None
-            try:
-                return base64.b64decode(encoded.strip(), validate=True).decode().partition(":")[0][:128] or None
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-    return None
 
 
 def outcome_of(status: int) -> str:
@@ -153,11 +141,12 @@ class CallLog:
         if problem is not None:
             kind, detail = problem
             reason = f"{kind}: {detail}" if detail else kind
+        claimed = known.get(CLAIMED) or claimed_client({}, authorization(scope))
         return AuditEntry(
             at=utcnow(),
             request_id=current_request_id(),
-            tenant_id=caller.tenant_id if caller else None,
-            client_id=caller.client_id if caller else _basic_client(scope),
+            tenant_id=known.get(ACTED_IN) or (caller.tenant_id if caller else None),
+            client_id=(caller.client_id if caller else claimed or None),
             operation=operation,
             method=method[:8],
             path=path[:2048],

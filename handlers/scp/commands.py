@@ -23,6 +23,7 @@ from models.scp.repositories import AuditLog, Catalogue
 from models.scp.settings import ScpSettings
 from models.scp.tables import ADMIN, PLATFORM
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 VERTICAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -127,6 +128,12 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _printable(field: str | None) -> str | None:
+    """A field on one line of its own: control characters (a decoded `%0A` in a path, say)
+    are written as escapes, so no request can forge a line of the log."""
+    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", field) if field else field
+
+
 def _audit(args: argparse.Namespace, mounted: Mounted[ScpSettings]) -> int:
     """One line per call: time, request id, tenant, client, operation, method, path, target,
     status, outcome and reason ('-' where there is none)."""
@@ -146,5 +153,5 @@ def _audit(args: argparse.Namespace, mounted: Mounted[ScpSettings]) -> int:
                 entry.outcome,
                 entry.reason,
             )
-            print("\t".join(field or "-" for field in fields))
+            print("\t".join(_printable(field) or "-" for field in fields))
     return 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from connexion import request
 from starlette.responses import Response
 
 from core.responses import Json, created, json_body, location
 from core.unit_of_work import current_unit
 from handlers.scp import dto
+from handlers.scp.calls import ACTED_IN, extensions
 from handlers.scp.context import idempotent
 from models.scp.access import Caller
 from models.scp.registry import Registry
@@ -42,6 +44,8 @@ def instantiate_registry_template(principal: Caller, template_id: str, body: dic
 
     def instantiate() -> Json:
         made = Registry(current_unit(), principal).instantiate(template_id, body)
+        if principal.is_platform:  # the log says whose tenant it acted in
+            extensions(request.scope)[ACTED_IN] = made.integration.tenant_id
         integration = made.integration
         answer = {
             "integration_id": integration.integration_id,

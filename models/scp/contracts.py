@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core.columns import aware, utcnow
-from core.problems import Conflict, NotFound
+from core.problems import NotFound
 from core.unit_of_work import UnitOfWork
 from models.scp import lifecycle, problems
 from models.scp.access import Caller
@@ -110,7 +110,9 @@ class ContractService:
         """A `draft` contract of an integration, with its first version."""
         self.caller.may_change("add data contracts")
         if integration.status == lifecycle.ARCHIVED:
-            raise Conflict(f"Integration {integration.integration_id} is archived; it takes no new contract.")
+            raise problems.invalid_transition(
+                f"Integration {integration.integration_id} is archived; it takes no new contract."
+            )
         now = utcnow()
         start = active_from or body["active_from"]
         check_window(start, body.get("active_until"), now)
@@ -132,15 +134,17 @@ class ContractService:
         return contract
 
     def add_to(self, integration_id: str, body: Mapping[str, Any]) -> Contract:
+        self.caller.may_change("add data contracts")
         return self.add(self._integration(integration_id, lock=True), body)
 
     def update(self, integration_id: str, contract_id: str, changes: Mapping[str, Any]) -> Contract:
         """Apply the given terms as a new version, the contract locked meanwhile."""
         self.caller.may_change("update data contracts")
-        self._integration(integration_id)
         contract = self._contract(integration_id, contract_id, lock=True)
         if contract.status == ARCHIVED:
-            raise Conflict(f"Contract {contract_id} is archived; an archived contract cannot be changed.")
+            raise problems.invalid_transition(
+                f"Contract {contract_id} is archived; an archived contract cannot be changed."
+            )
         now = utcnow()
         values: dict[str, Any] = {"updated_at": now}
         if any(name in changes for name in TERMS):
@@ -163,8 +167,8 @@ class ContractService:
 
     def activate(self, integration_id: str, contract_id: str) -> Contract:
         self.caller.may_change("govern data contracts")
+        contract = self._contract(integration_id, contract_id, lock=True)  # the lock first, then reads
         integration = self._integration(integration_id)
-        contract = self._contract(integration_id, contract_id, lock=True)
         if contract.status != DRAFT:
             raise problems.invalid_transition(
                 f"A contract in status {contract.status} cannot be activated; activate needs status draft."
@@ -182,7 +186,6 @@ class ContractService:
 
     def archive(self, integration_id: str, contract_id: str, body: Mapping[str, Any]) -> Contract:
         self.caller.may_change("govern data contracts")
-        self._integration(integration_id)
         contract = self._contract(integration_id, contract_id, lock=True)
         if contract.status == ARCHIVED:
             raise problems.invalid_transition(f"Contract {contract_id} is archived already.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.columns import aware, utcnow
 from core.oauth.clients import NewSecret
-from core.problems import Conflict, NotFound, Unauthorized
+from core.problems import NotFound, Unauthorized
 from core.unit_of_work import UnitOfWork
 from models.scp import lifecycle, problems, scopes
 from models.scp.access import Caller
@@ -133,7 +133,9 @@ class IntegrationService:
         self.caller.may_change("update integrations")
         integration = self._get(integration_id, lock=True)
         if integration.status == lifecycle.ARCHIVED:
-            raise Conflict(f"Integration {integration_id} is archived; an archived integration cannot be changed.")
+            raise problems.invalid_transition(
+                f"Integration {integration_id} is archived; an archived integration cannot be changed."
+            )
         now = utcnow()
         check_window(changes.get("active_from"), changes.get("active_until"), now)
         if "vertical_ids" in changes:
@@ -173,7 +175,7 @@ class IntegrationService:
             raise problems.invalid_window(
                 f"Integration {integration_id}'s window ended at {aware(integration.active_until).isoformat()}."
             )
-        source = integration.status
+        source, live_before = integration.status, self._live(integration)
         integration.status = transition.target
         integration.updated_at = now
         setattr(integration, transition.stamp, now)
@@ -187,7 +189,7 @@ class IntegrationService:
                     body["reason_code"],
                     body.get("reason_text"),
                 )
-        issued = self._follow_client(integration)
+        issued = self._follow_client(integration, live_before)
         self.unit.session.flush()
         return Moved(integration, issued)
 
@@ -209,9 +211,10 @@ class IntegrationService:
         integration.last_reason_code, integration.last_reason_text = reason
         integration.last_reason_at = now
 
-    def _follow_client(self, integration: Integration) -> NewSecret | None:
-        """The integration's own client: issued on the first activation, then enabled exactly
-        while the integration may exchange data."""
+    def _follow_client(self, integration: Integration, live_before: bool) -> NewSecret | None:
+        """The integration's own client: issued on the first activation, then disabled when
+        its integration stops exchanging data and enabled when it starts again. A move that
+        changes neither leaves the client as it is (an operator may have disabled it)."""
         clients = Clients(self.unit)
         if integration.auth_client_id is None:
             if integration.status != lifecycle.ACTIVE:
@@ -227,13 +230,18 @@ class IntegrationService:
             )
             integration.auth_client_id = client_id
             return issued
-        live = bool(exchange_directions(integration.status, integration.deprecated_from))
+        if live_before == self._live(integration):
+            return None  # what the client may do is unchanged: so is any operator's disabling of it
         row = clients.row(integration.auth_client_id)
-        if live and row.disabled_at is not None:
-            clients.enable(integration.auth_client_id)
-        elif not live and row.disabled_at is None:
+        if live_before and row.disabled_at is None:
             clients.disable(integration.auth_client_id)
+        elif not live_before and row.disabled_at is not None:
+            clients.enable(integration.auth_client_id)
         return None
+
+    @staticmethod
+    def _live(integration: Integration) -> bool:
+        return bool(exchange_directions(integration.status, integration.deprecated_from))
 
     def _get(self, integration_id: str, *, lock: bool = False) -> Integration:
         integration = self.integrations.lock(integration_id) if lock else self.integrations.get(integration_id)

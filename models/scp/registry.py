@@ -36,6 +36,7 @@ class Instantiated:
 
 class Registry:
     def __init__(self, unit: UnitOfWork, caller: Caller) -> None:
+        caller.may_change("use the integration registry")
         self.unit = unit
         self.caller = caller
         self.templates = Templates(unit, TenantScope(caller.tenant_id))

@@ -121,9 +121,10 @@ class Integrations(Scoped):
         return self.page(query, (Integration.created_at.desc(), Integration.integration_id.desc()), page, limit)
 
     def set_verticals(self, integration: Integration) -> None:
-        self.session.execute(
-            delete(IntegrationVertical).where(IntegrationVertical.integration_id == integration.integration_id)
+        mine = select(Integration.integration_id).where(
+            Integration.integration_id == integration.integration_id, self._mine()
         )
+        self.session.execute(delete(IntegrationVertical).where(IntegrationVertical.integration_id.in_(mine)))
         self.session.add_all(
             IntegrationVertical(integration_id=integration.integration_id, vertical_id=vertical)
             for vertical in integration.vertical_ids

@@ -18,7 +18,7 @@ from core.config import Settings
 from core.factory import create_app
 from core.unit_of_work import UnitOfWork
 from models.scp.tables import AuditEntry
-from tests.scp.conftest import INTEGRATIONS, Scp, problem, registration
+from tests.scp.conftest import INTEGRATIONS, Scp, contract_terms, problem, registration
 
 
 def logged(scp: Scp, request_id: str) -> AuditEntry:
@@ -64,26 +64,47 @@ def test_refusals_are_logged_too(scp: Scp, who: str | None, method: str, path: s
 
 
 def test_a_token_request_is_logged_with_the_client_it_claims(scp: Scp) -> None:
-    answer = scp.client.post(
+    basic = scp.client.post(
         "/scp/oauth/token", data={"grant_type": "client_credentials"}, auth=("riverside-admin", "wrong")
     )
+    entry = logged(scp, basic.headers["x-request-id"])
+    assert (entry.operation, entry.client_id, entry.status) == ("issueToken", "riverside-admin", 401)
+    assert entry.outcome == "refused"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "harbour-admin",
+        "client_secret": scp.secrets["harbour-admin"],
+    }
+    in_body = scp.client.post("/scp/oauth/token", data=form)
+    entry = logged(scp, in_body.headers["x-request-id"])
+    assert (entry.client_id, entry.status, entry.outcome) == ("harbour-admin", 200, "succeeded")
+
+
+def test_a_platform_instantiation_is_logged_in_the_tenant_it_acted_in(scp: Scp) -> None:
+    terms = {key: value for key, value in contract_terms().items() if key != "active_from"}
+    template = scp.call(
+        "scp-platform",
+        "POST",
+        f"{INTEGRATIONS}/registry",
+        {"template_name": "Logged", "partner_type": "ngo", "vertical_ids": ["health"], "contract_template": terms},
+    ).json()["template_id"]
+    body = {"tenant_id": "harbour-health", "integration_name": "x", "partner_name": "y"}
+    answer = scp.call("scp-platform", "POST", f"{INTEGRATIONS}/registry/{template}/instantiate", body)
     entry = logged(scp, answer.headers["x-request-id"])
-    assert (entry.operation, entry.client_id, entry.status, entry.outcome) == (
-        "issueToken",
-        "riverside-admin",
-        401,
-        "refused",
-    )
+    assert (entry.tenant_id, entry.client_id, entry.status) == ("harbour-health", "scp-platform", 201)
 
 
 def test_the_audit_command_reads_the_log(
     scp: Scp, database: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    scp.call("harbour-admin", "GET", f"{INTEGRATIONS}/forged%0Aline%09here")  # a path that tries to add a line
     answer = scp.call("harbour-admin", "GET", f"{INTEGRATIONS}/{uuid.UUID(int=1)}")
     monkeypatch.setenv("DATABASE_URL", database.database_url)
     monkeypatch.setenv("INSTANCE_DIR", str(database.instance_dir))
     assert main(["scp", "audit", "--tenant", "harbour-health", "--outcome", "refused", "--limit", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert all(len(line.split("\t")) == 11 for line in lines), lines
+    assert any("forged\\x0aline\\x09here" in line for line in lines)
     request_id = answer.headers["x-request-id"]
     (line,) = [line for line in lines if request_id in line]
     fields = line.split("\t")
@@ -117,6 +138,8 @@ def test_each_client_has_its_own_budget(scp: Scp, limited: TestClient) -> None:
         assert answer.headers["x-ratelimit-limit"] == "3"
         assert 0 <= int(answer.headers["x-ratelimit-reset"]) <= 60, "seconds until the window ends"
     refused = problem(answers[-1], 429, "urn:scp:problem:rate-limited")
+    entry = logged(scp, answers[-1].headers["x-request-id"])
+    assert (entry.client_id, entry.tenant_id, entry.outcome) == (mine, "riverside-care", "refused")
     assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
     assert "3/minute" in refused["detail"]
     assert limited.get(INTEGRATIONS, headers=scp.auth(theirs)).status_code == 200

@@ -77,7 +77,11 @@ def test_updates_are_versions_and_the_lifecycle_runs_draft_active_archived(scp: 
         "riverside-governor", "POST", path(integration_id, contract_id, "archive"), {"reason_code": "CONTRACT_ENDED"}
     )
     assert (archived.status_code, archived.json()["status"]) == (200, "archived")
-    problem(scp.call("riverside-admin", "PATCH", path(integration_id, contract_id), {"purpose": "Again."}), 409)
+    problem(
+        scp.call("riverside-admin", "PATCH", path(integration_id, contract_id), {"purpose": "Again."}),
+        409,
+        "urn:scp:problem:invalid-status-transition",
+    )
     problem(
         scp.call(
             "riverside-governor",

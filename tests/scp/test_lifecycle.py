@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from core.columns import utcnow
 from core.unit_of_work import UnitOfWork
+from models.scp.clients import Clients
 from models.scp.lifecycle import STATUSES, TRANSITIONS, exchange_directions
 from models.scp.tables import Integration
 from tests.scp.conftest import INTEGRATIONS, TOKEN, Scp, problem
@@ -198,8 +199,15 @@ def test_archiving_archives_the_contracts_and_freezes_the_integration(scp: Scp) 
     assert scp.move("riverside-governor", integration_id, "archive").status_code == 200
     details = scp.get(integration_id)
     assert [(c["contract_id"], c["status"]) for c in details["contracts"]] == [(contract_id, "archived")]
-    problem(scp.call("riverside-admin", "PATCH", f"{INTEGRATIONS}/{integration_id}", {"partner_name": "New"}), 409)
-    problem(scp.call("riverside-admin", "POST", f"{INTEGRATIONS}/{integration_id}/contracts", TERMS_BODY), 409)
+    archived = "urn:scp:problem:invalid-status-transition"
+    edited = scp.call("riverside-admin", "PATCH", f"{INTEGRATIONS}/{integration_id}", {"partner_name": "New"})
+    assert "is archived" in problem(edited, 409, archived)["detail"]
+    problem(
+        scp.call("riverside-admin", "POST", f"{INTEGRATIONS}/{integration_id}/contracts", TERMS_BODY), 409, archived
+    )
+    contract = f"{INTEGRATIONS}/{integration_id}/contracts/{contract_id}"
+    problem(scp.call("riverside-admin", "PATCH", contract, {"purpose": "Again."}), 409, archived)
+    problem(scp.call("riverside-governor", "POST", f"{contract}/activate"), 409, archived)
 
 
 TERMS_BODY = {
@@ -209,3 +217,15 @@ TERMS_BODY = {
     "consent_requirements": [],
     "active_from": "2026-03-01T00:00:00Z",
 }
+
+
+def test_a_move_that_changes_no_exchange_leaves_an_operators_disabling_alone(scp: Scp) -> None:
+    integration_id = scp.walked_to("active")
+    client_id = scp.get(integration_id)["auth_client_id"]
+    with UnitOfWork(scp.db, scp.settings) as unit:  # `partner-gateway scp disable-client`: a leaked secret
+        Clients(unit).disable(client_id)
+        unit.commit()
+    assert scp.move("riverside-governor", integration_id, "restrict").status_code == 200
+    assert scp.move("riverside-governor", integration_id, "activate", None).status_code == 200
+    with UnitOfWork(scp.db, scp.settings) as unit:
+        assert Clients(unit).find(client_id) is None, "still disabled"
