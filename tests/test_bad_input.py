@@ -37,6 +37,7 @@ class BodyOperation:
     media_types: tuple[str, ...]
     required: bool
     takes_objects_only: bool  # its JSON body's schema says `type: object`
+    file_part: str = "file"  # the name of its multipart form's file part
 
     @property
     def is_json(self) -> bool:
@@ -71,10 +72,13 @@ def _operations() -> list[BodyOperation]:
                     continue
                 if not api.serves(operation["operationId"]):
                     continue
-                path = template
+                path, query = template, []
                 for parameter in [*shared, *operation.get("parameters", [])]:
                     if parameter.get("in") == "path":
                         path = path.replace("{" + parameter["name"] + "}", _example(parameter))
+                    elif parameter.get("in") == "query" and parameter.get("required"):  # a valid one
+                        query.append(f"{parameter['name']}={_example(parameter)}")
+                path += f"?{'&'.join(query)}" if query else ""
                 body = operation["requestBody"]
                 schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
                 found.append(
@@ -86,6 +90,16 @@ def _operations() -> list[BodyOperation]:
                         tuple(body.get("content", {})),
                         bool(body.get("required")),
                         all(schema.get("type") == "object" for schema in schemas),
+                        next(
+                            (
+                                name
+                                for media, content in body.get("content", {}).items()
+                                if media == "multipart/form-data"
+                                for name, prop in content.get("schema", {}).get("properties", {}).items()
+                                if prop.get("format") == "binary"
+                            ),
+                            "file",
+                        ),
                     )
                 )
     return found
@@ -144,7 +158,8 @@ def errors_of(response: Any) -> Any:
             where, said = (
                 (error["pointer"], error["detail"]) if "pointer" in error else (error["field"], error["message"])
             )
-            grouped.setdefault("$" if where in ("", "body") else where, []).append(said)  # the whole body
+            where = "$" if where in ("", "body") else where.removeprefix("body.")  # "body" is the whole body
+            grouped.setdefault(where, []).append(said)
         return grouped
     return errors
 
@@ -311,17 +326,19 @@ MULTIPART_OPERATIONS = [operation for operation in OPERATIONS if "multipart/form
 @pytest.mark.parametrize(
     ("content", "field"),
     [
-        pytest.param(b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\nnot a file\r\n--b--\r\n', "file",
+        pytest.param(b'--b\r\nContent-Disposition: form-data; name="{file}"\r\n\r\nnot a file\r\n--b--\r\n', "{file}",
                      id="file-part-without-a-filename"),
         pytest.param(b'--b\r\nContent-Disposition: form-data; name="stranger"\r\n\r\nx\r\n--b--\r\n', "stranger",
                      id="unknown-part"),
         pytest.param(b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "$", id="part-without-a-name"),
-        pytest.param(b"--b\r\n", "file", id="truncated"),
+        pytest.param(b"--b\r\n", "{file}", id="truncated"),
     ],
 )  # fmt: skip
 def test_a_malformed_form_is_400(
     client: TestClient, callers: dict[str, DemoClient], operation: BodyOperation, content: bytes, field: str
 ) -> None:
+    content = content.replace(b"{file}", operation.file_part.encode())  # the operation's own file part
+    field = field.replace("{file}", operation.file_part)
     response = send(client, callers, operation, content, "Multipart/Form-Data; boundary=b")
 
     assert response.status_code == 400, response.text

@@ -6,6 +6,12 @@ from handlers.scp.contracts import (
     create_integration_contract,
     update_integration_contract,
 )
+from handlers.scp.exchanges import (
+    download_integration_exchange_output,
+    list_integration_exchanges,
+    pull_integration_data,
+    push_integration_data,
+)
 from handlers.scp.integrations import create_integration, get_integration, list_integrations, update_integration
 from handlers.scp.lifecycle import (
     activate_integration,
@@ -30,11 +36,15 @@ __all__ = [
     "create_integration_contract",
     "create_registry_template",
     "deprecate_integration",
+    "download_integration_exchange_output",
     "get_integration",
     "instantiate_registry_template",
     "issue_token",
+    "list_integration_exchanges",
     "list_integrations",
     "list_registry_templates",
+    "pull_integration_data",
+    "push_integration_data",
     "request_integration_review",
     "restrict_integration",
     "review_integration",

@@ -3,8 +3,8 @@ client-credentials endpoint (`POST /oauth/token`, on the core's token server), i
 with their lifecycle, data contracts and the registry; its error formats, the API call log,
 per-client rate limits, the limit on failed client authentications, demo data and commands.
 
-Data exchange and webhooks (push, pull, exchange logs, subscriptions) are not served yet,
-and are left out of routing until their handlers exist.
+Webhook subscriptions are not served yet, and are left out of routing until their
+handlers exist.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.types import Scope
 from core.api import Api, Middleware, Mounted
 from core.concurrency import inline
 from core.config import PROJECT_ROOT
+from core.jobs import Job
 from core.jwt_bearer import verified_once
 from core.oauth import TokenRequest, endpoint
 from core.oauth.bearer import AccessTokenVerifier
@@ -36,8 +37,10 @@ from handlers.scp.errors import render_problem
 from models.scp.access import Caller
 from models.scp.clients import Clients
 from models.scp.demo import DEMO_CLIENTS, DEMO_VERTICALS, demo_client_secret, ensure_demo_clients, load_demo_data
+from models.scp.exchanges import PUSH_LIMIT, outputs_job, push_job
 from models.scp.settings import ScpSettings
 
+MULTIPART_OVERHEAD = 64 * 1024  # an upload's boundaries and part headers, around the file itself
 SERVED = frozenset(
     {
         "issueToken",
@@ -60,6 +63,10 @@ SERVED = frozenset(
         "listRegistryTemplates",
         "createRegistryTemplate",
         "instantiateRegistryTemplate",
+        "pushIntegrationData",
+        "pullIntegrationData",
+        "listIntegrationExchanges",
+        "downloadIntegrationExchangeOutput",
     }
 )
 INTEGRATIONS = "/integrations"
@@ -169,6 +176,16 @@ def demo_credentials(mounted: Mounted[ScpSettings]) -> dict[str, Any]:
     }
 
 
+def jobs(mounted: Mounted[ScpSettings]) -> Sequence[Job]:
+    """Storing accepted pushes, and forgetting pull outputs after 24 hours."""
+    return [push_job(), outputs_job()]
+
+
+def body_limits(scp: ScpSettings) -> Mapping[str, int]:
+    """A push may carry 10 MiB of data (and, as an upload, its multipart framing)."""
+    return {"pushIntegrationData": PUSH_LIMIT + MULTIPART_OVERHEAD}
+
+
 # Governance is another client's than the one that registers and submits (separation of duties).
 GOVERNED = frozenset(
     {
@@ -234,13 +251,17 @@ API: Api[ScpSettings] = Api(
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,
     demo_client=DemoClient,
-    # A window whose end is not after its start, both in one body, is invalid input (400), a
-    # rule the schema cannot state; lifecycle operations depend on the status (409).
+    jobs=jobs,
+    body_limits=body_limits,
+    # A window whose end is not after its start, both in one body, and a field's data_category
+    # outside the contract's data_categories are invalid input (400), rules the schema cannot
+    # state; lifecycle operations depend on the status (409).
     state_dependent_statuses={
         "createIntegration": ["400", "409"],
         "updateIntegration": ["400", "409"],
         "createIntegrationContract": ["400", "409"],
-        "updateIntegrationContract": ["409"],
+        "updateIntegrationContract": ["400", "409"],
+        "createRegistryTemplate": ["400"],
         "requestIntegrationReview": ["409"],
         "reviewIntegration": ["409"],
         "approveIntegration": ["409"],
@@ -252,6 +273,11 @@ API: Api[ScpSettings] = Api(
         "activateIntegrationContract": ["409"],
         "archiveIntegrationContract": ["409"],
         "instantiateRegistryTemplate": ["409"],
+        # An exchange needs an exchanging integration and an active contract (409); a cursor is
+        # valid only for the pull that made it (400); a payload's records must fit the contract
+        # (422) and be at most 10,000 (413).
+        "pushIntegrationData": ["400", "409", "413"],
+        "pullIntegrationData": ["400", "409"],
     },
     commands=commands,
 )

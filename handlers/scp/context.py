@@ -72,18 +72,24 @@ def request_described(method: str, path: str, query: str, body: bytes) -> bytes:
 
 
 def idempotent(
-    caller: Caller, call: Callable[[], Any], recorded: Callable[[Response], Response] | None = None
+    caller: Caller,
+    call: Callable[[], Any],
+    recorded: Callable[[Response], Response] | None = None,
+    *,
+    key: str | None = None,
+    body: bytes | None = None,
 ) -> Response:
     """Answer a POST or PATCH under its `Idempotency-Key`, when it has one: the key is the
     caller's (tenant and client), and the request it names is its method, path, query and
     body, so the same key with any other request answers 422."""
-    header = request.headers.get(IDEMPOTENCY_HEADER)
+    header = key if key is not None else request.headers.get(IDEMPOTENCY_HEADER)
     if header is None:
         return to_response(call())
-    try:
-        body = raw_body()
-    except LookupError:
-        body = b""
+    if body is None:  # the exact bytes, unless the caller says what stands for them (an upload's)
+        try:
+            body = raw_body()
+        except LookupError:
+            body = b""
     scope = key_scope(caller)
     described = request_described(request.method, request.url.path, request.url.query, body)
     try:

@@ -16,6 +16,22 @@ from models.scp.tables import Integration
 TIMES = ("active_from", "active_until")
 
 
+UNREADABLE_TIME = "Must be an RFC 3339 date-time within years 1 to 9999, such as 2026-03-01T00:00:00Z."
+
+
+def _moment(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).upper())
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def instant(value: str, where: str) -> datetime:
+    """A date-time parameter, in UTC; one that cannot be read is invalid input."""
+    try:
+        return _moment(value)
+    except (ValueError, OverflowError):
+        raise problems.invalid_input({where: [UNREADABLE_TIME]}) from None
+
+
 def with_times(body: Mapping[str, Any]) -> dict[str, Any]:
     """The body with its date-times read (RFC 3339, in UTC); one that cannot be is invalid input."""
     read = dict(body)
@@ -25,12 +41,9 @@ def with_times(body: Mapping[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         try:
-            moment = datetime.fromisoformat(str(value).upper())
-            read[name] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+            read[name] = _moment(value)
         except (ValueError, OverflowError):
-            errors[f"body.{name}"] = [
-                "Must be an RFC 3339 date-time within years 1 to 9999, such as 2026-03-01T00:00:00Z."
-            ]
+            errors[f"body.{name}"] = [UNREADABLE_TIME]
     if errors:
         raise problems.invalid_input(errors)
     return read

@@ -60,4 +60,6 @@ def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
             for message in messages
         ][:100]
     body["request_id"] = current_request_id()
+    if problem.extensions and "exchange_id" in problem.extensions:  # the exchange log entry of a refusal
+        body["exchange_id"] = problem.extensions["exchange_id"]
     return problem_response(problem.status, body, problem.headers)

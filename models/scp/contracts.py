@@ -32,6 +32,7 @@ class ContractField:
     field_name: str
     data_type: str
     masking: str
+    data_category: str | None = None  # which consent requirements' categories cover it
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class ContractTerms:
         without `on_missing` omits the record."""
         fields: dict[str, ContractField] = {}
         for entry in body["field_list"]:
-            fields[entry["field_name"]] = ContractField(entry["field_name"], entry["data_type"], entry["masking"])
+            fields[entry["field_name"]] = ContractField(
+                entry["field_name"], entry["data_type"], entry["masking"], entry.get("data_category")
+            )
         consents = tuple(
             ConsentRequirement(
                 entry["consent_code"],
@@ -83,7 +86,10 @@ class ContractTerms:
         return {
             "purpose": self.purpose,
             "data_categories": list(self.data_categories),
-            "field_list": [vars(field) for field in self.fields.values()],
+            "field_list": [
+                {key: value for key, value in vars(field).items() if value is not None}
+                for field in self.fields.values()
+            ],
             "consent_requirements": [
                 {
                     "consent_code": consent.consent_code,
@@ -97,6 +103,23 @@ class ContractTerms:
     def shared_as_is(self) -> Sequence[str]:
         """The fields shared unmasked, the only ones a pull may filter on."""
         return [name for name, field in self.fields.items() if field.masking == "none"]
+
+
+def check_terms(body: Mapping[str, Any], at: str = "body") -> None:
+    """What the schema cannot say of a contract's terms: a field's `data_category` is one of
+    the contract's, and no field takes the name `_consents`, which records use for consents."""
+    errors: dict[str, list[str]] = {}
+    categories = set(body["data_categories"])
+    for index, entry in enumerate(body["field_list"]):
+        if entry["field_name"] == "_consents":
+            errors[f"{at}.field_list[{index}].field_name"] = ["_consents is reserved for the consents of a record."]
+        category = entry.get("data_category")
+        if category is not None and category not in categories:
+            errors[f"{at}.field_list[{index}].data_category"] = [
+                f"{category} is not one of the contract's data_categories."
+            ]
+    if errors:
+        raise problems.invalid_input(errors)
 
 
 class ContractService:
@@ -116,6 +139,7 @@ class ContractService:
         now = utcnow()
         start = active_from or body["active_from"]
         check_window(start, body.get("active_until"), now)
+        check_terms(body)
         terms = ContractTerms.from_body(body).as_json()
         contract = Contract(
             contract_id=str(uuid.uuid4()),
@@ -149,6 +173,7 @@ class ContractService:
         values: dict[str, Any] = {"updated_at": now}
         if any(name in changes for name in TERMS):
             current = {name: getattr(contract, name) for name in TERMS}
+            check_terms({**current, **changes})
             values.update(ContractTerms.from_body({**current, **changes}).as_json())
         if "active_until" in changes:
             end = changes["active_until"]

@@ -18,6 +18,7 @@ from models.scp import scopes
 from models.scp.access import Caller
 from models.scp.clients import Clients, Tenants
 from models.scp.contracts import ContractService
+from models.scp.exchanges import DataExchange, Request, store_push
 from models.scp.integrations import IntegrationService
 from models.scp.registry import Registry
 from models.scp.repositories import Catalogue
@@ -187,10 +188,31 @@ def load_integrations(unit: UnitOfWork) -> None:
     )
 
 
+DEMO_RECORDS = [
+    {"beneficiary_ref": f"B-{1000 + n}", "phone_number": f"+2547000{n:05d}", "national_id": f"{31000000 + n}",
+     "_consents": ["partner_data_sharing"] if n % 5 else []}
+    for n in range(1, 26)
+]  # fmt: skip
+
+
+def load_records(unit: UnitOfWork, settings: ScpSettings) -> None:
+    """Riverside's records, pushed by its active integration under its active contract (every
+    fifth without the data subject's consent, so not stored) and stored as the worker would."""
+    admin = _caller("riverside-admin")
+    (integration,) = IntegrationService(unit, admin).page("active", None, None, 1, 1)[0]
+    contract = next(c for c in IntegrationService(unit, admin).details(integration.integration_id).contracts)
+    request = Request(admin, "demo-data")
+    accepted = DataExchange(unit, request, settings).push(
+        integration.integration_id, contract.contract_id, "json", DEMO_RECORDS
+    )
+    store_push(unit, accepted.id)
+
+
 def load_demo_data(unit: UnitOfWork, settings: ScpSettings) -> bool:
     # The demo secrets are public: they join only a database with no client of its own.
     if Clients(unit).all():
         return False
     ensure_demo_clients(unit)
     load_integrations(unit)
+    load_records(unit, settings)
     return True

@@ -63,3 +63,15 @@ def idempotency_key_reused() -> Unprocessable:
         "This Idempotency-Key was already used for a different request (method, path, query or body).",
         extensions=_typed("idempotency-key-reused"),
     )
+
+
+def not_exchanging(detail: str) -> Conflict:
+    return Conflict(detail, extensions=_typed("integration-not-exchanging"))
+
+
+def contract_not_active(detail: str) -> Conflict:
+    return Conflict(detail, extensions=_typed("contract-not-active"))
+
+
+def filter_not_allowed(detail: str) -> Unprocessable:
+    return Unprocessable(detail, extensions=_typed("filter-not-allowed"))

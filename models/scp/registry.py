@@ -20,7 +20,7 @@ from core.problems import NotFound
 from core.unit_of_work import UnitOfWork
 from models.scp import problems
 from models.scp.access import Caller
-from models.scp.contracts import ContractService, ContractTerms
+from models.scp.contracts import ContractService, ContractTerms, check_terms
 from models.scp.integrations import IntegrationService, check_verticals
 from models.scp.repositories import Catalogue, Templates, TenantScope
 from models.scp.tables import Contract, Integration, Template
@@ -47,6 +47,7 @@ class Registry:
     def register(self, body: Mapping[str, Any]) -> Template:
         self.caller.may_change("register templates")
         check_verticals(self.unit, body["vertical_ids"])
+        check_terms(body["contract_template"], "body.contract_template")
         template = Template(
             template_id=str(uuid.uuid4()),
             tenant_id=self.caller.tenant_id,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, true, update
 
 from core.repository import Repository
 from core.unit_of_work import UnitOfWork
@@ -21,6 +21,8 @@ from models.scp.tables import (
     AuditEntry,
     Contract,
     ContractVersion,
+    DataRecordRow,
+    Exchange,
     Integration,
     IntegrationVersion,
     IntegrationVertical,
@@ -244,3 +246,42 @@ class AuditLog(Repository):
             query = query.where(AuditEntry.at >= since)
         rows = self.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
         return list(reversed(list(rows)))
+
+
+class Exchanges(Scoped):
+    """Exchange log entries, as one caller sees them."""
+
+    model = Exchange
+    key = "exchange_id"
+
+    def matching(
+        self, integration_id: str, status: str | None, since: datetime | None, page: int, limit: int
+    ) -> tuple[list[Any], int]:
+        query = self._select().where(Exchange.integration_id == integration_id)
+        if status is not None:
+            query = query.where(Exchange.status == status)
+        if since is not None:
+            query = query.where(Exchange.received_at >= since)
+        return self.page(query, (Exchange.received_at.desc(), Exchange.exchange_id.desc()), page, limit)
+
+
+class Records(Repository):
+    """The records pushes stored for one tenant, read in the order they were stored."""
+
+    def __init__(self, unit: UnitOfWork, tenant_id: str) -> None:
+        super().__init__(unit)
+        self.tenant_id = tenant_id
+
+    def after(self, last_id: int, count: int) -> list[Any]:
+        query = (
+            select(DataRecordRow.id, DataRecordRow.fields, DataRecordRow.consents)
+            .where(DataRecordRow.tenant_id == self.tenant_id, DataRecordRow.id > last_id)
+            .order_by(DataRecordRow.id)
+            .limit(count)
+        )
+        return list(self.connection.execute(query))
+
+    def store(self, rows: list[dict[str, Any]]) -> None:
+        """Many records at once (one INSERT per batch, not one per record)."""
+        if rows:
+            self.connection.execute(insert(DataRecordRow), [{**row, "tenant_id": self.tenant_id} for row in rows])

@@ -4,10 +4,10 @@ ring that signs them is kept, and how many failed client authentications are let
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import flag
+from core.config import dev_secret, flag
 from core.oauth.server import MAX_LIFETIME
 
 
@@ -23,6 +23,11 @@ class ScpSettings:
     # Requests per client (a token's client id; without a valid token, per client address).
     rate_limit: str = "600/minute"
     rate_limits_enabled: bool = True
+    # Where pushes wait for the worker and pull outputs are kept (24 hours); shared by every
+    # worker of every machine (a network file system), like IDL's file store.
+    exchange_dir: Path = Path("var/scp_exchanges")
+    # Keys the `hash` and `tokenize` maskings and signs pull cursors; the same on every machine.
+    data_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.token_lifetime <= MAX_LIFETIME:
@@ -39,4 +44,6 @@ class ScpSettings:
             auth_failure_rate=env.get("SCP_AUTH_FAILURE_RATE") or cls.auth_failure_rate,
             rate_limit=env.get("SCP_RATE_LIMIT") or cls.rate_limit,
             rate_limits_enabled=not flag(env.get("SCP_RATE_LIMITS_DISABLED")),
+            exchange_dir=Path(env.get("SCP_EXCHANGE_DIR") or instance_dir / "scp_exchanges"),
+            data_secret=env.get("SCP_DATA_SECRET") or dev_secret(instance_dir / "scp_data_secret"),
         )

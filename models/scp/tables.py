@@ -190,3 +190,52 @@ class AuditEntry(Base):
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Exchange(Base):
+    """One push or pull request that named an integration the caller may see, whatever its
+    outcome: the exchange log entry, and (for a push) the work a worker still has to do."""
+
+    __tablename__ = "scp_exchanges"
+    __table_args__ = (
+        Index("ix_scp_exchanges_integration_received", "integration_id", "received_at"),
+        Index("ix_scp_exchanges_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    exchange_id: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("scp_tenants.tenant_id"))
+    integration_id: Mapped[str] = mapped_column(ForeignKey("scp_integrations.integration_id"))
+    contract_id: Mapped[str | None] = mapped_column(String(36))
+    contract_version_id: Mapped[int | None] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str | None] = mapped_column(String(8))
+    client_id: Mapped[str] = mapped_column(String(128))
+    request_id: Mapped[str] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    record_count: Mapped[int | None] = mapped_column(Integer)
+    omitted_record_count: Mapped[int | None] = mapped_column(Integer)
+    masked_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A push's checked records wait in this file for the worker; a csv or xml pull's output is here.
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DataRecordRow(Base):
+    """One record a push stored for its tenant: its fields, and the consents its data subject gave."""
+
+    __tablename__ = "scp_records"
+    __table_args__ = (Index("ix_scp_records_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("scp_tenants.tenant_id"))
+    integration_id: Mapped[str] = mapped_column(String(36))
+    contract_id: Mapped[str] = mapped_column(String(36))
+    exchange_id: Mapped[str] = mapped_column(String(36), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    consents: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

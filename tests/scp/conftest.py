@@ -15,7 +15,7 @@ from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
 from models.scp import scopes
-from models.scp.clients import Clients
+from models.scp.clients import Clients, Tenants
 from models.scp.demo import DEMO_CLIENTS, PATHS, REASONS, TERMS, demo_client_secret
 from models.scp.tables import ADMIN, PLATFORM
 
@@ -52,8 +52,10 @@ class Scp:
         self.granted = {client_id: granted for client_id, (_, _, granted) in DEMO_CLIENTS.items()}
         self._tokens: dict[str, tuple[str, float]] = {}
 
-    def new_client(self, tenant: str | None = "riverside-care", granted: frozenset[str] = scopes.ALL) -> str:
-        client_id = f"scp-test-{uuid.uuid4().hex[:10]}"
+    def new_client(
+        self, tenant: str | None = "riverside-care", granted: frozenset[str] = scopes.ALL, client_id: str | None = None
+    ) -> str:
+        client_id = client_id or f"scp-test-{uuid.uuid4().hex[:10]}"
         with UnitOfWork(self.db, self.settings) as unit:
             made = Clients(unit).create_for(client_id, "Test", ADMIN if tenant else PLATFORM, tenant, granted)
             unit.commit()
@@ -84,6 +86,17 @@ class Scp:
         if body is None:
             return self.client.request(method, path, headers=sent)
         return self.client.request(method, path, json=body, headers=sent)
+
+    def new_tenant(self) -> str:
+        """A tenant of its own, with an admin client (`<tenant>-admin`) and a governor
+        (`<tenant>-governor`), for tests that must not see other tests' data."""
+        tenant = f"t-{uuid.uuid4().hex[:10]}"
+        with UnitOfWork(self.db, self.settings) as unit:
+            Tenants(unit).create(tenant, "Test tenant")
+            unit.commit()
+        self.new_client(tenant, scopes.ALL, f"{tenant}-admin")
+        self.new_client(tenant, DEMO_CLIENTS["riverside-governor"][2], f"{tenant}-governor")
+        return tenant
 
     def create(self, admin: str = "riverside-admin", **changes: Any) -> str:
         answer = self.call(admin, "POST", INTEGRATIONS, registration(**changes))
