@@ -3,8 +3,8 @@ client-credentials endpoint (`POST /oauth/token`, on the core's token server), i
 with their lifecycle, data contracts and the registry; its error formats, the API call log,
 per-client rate limits, the limit on failed client authentications, demo data and commands.
 
-Webhook subscriptions are not served yet, and are left out of routing until their
-handlers exist.
+Webhooks are delivered by the core engine (core/webhooks), signed with each webhook's
+Ed25519 keys.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from core.problems import rejection
 from core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitSettings, authorization
 from core.security import Verifier
 from core.unit_of_work import UnitOfWork
+from core.webhooks import Sender, fan_out, retention_job
 from handlers.scp.calls import CALLER, CallLog, extensions
 from handlers.scp.commands import commands
 from handlers.scp.context import API_NAME, PREFIX, token_server
@@ -39,6 +40,7 @@ from models.scp.clients import Clients
 from models.scp.demo import DEMO_CLIENTS, DEMO_VERTICALS, demo_client_secret, ensure_demo_clients, load_demo_data
 from models.scp.exchanges import PUSH_LIMIT, outputs_job, push_job
 from models.scp.settings import ScpSettings
+from models.scp.webhooks import ScpWebhooks
 
 MULTIPART_OVERHEAD = 64 * 1024  # an upload's boundaries and part headers, around the file itself
 SERVED = frozenset(
@@ -67,6 +69,12 @@ SERVED = frozenset(
         "pullIntegrationData",
         "listIntegrationExchanges",
         "downloadIntegrationExchangeOutput",
+        "listIntegrationWebhooks",
+        "createIntegrationWebhook",
+        "updateIntegrationWebhook",
+        "rotateIntegrationWebhookSecret",
+        "disableIntegrationWebhook",
+        "getIntegrationWebhookKeys",
     }
 )
 INTEGRATIONS = "/integrations"
@@ -176,9 +184,14 @@ def demo_credentials(mounted: Mounted[ScpSettings]) -> dict[str, Any]:
     }
 
 
+WEBHOOKS = ScpWebhooks()
+
+
 def jobs(mounted: Mounted[ScpSettings]) -> Sequence[Job]:
-    """Storing accepted pushes, and forgetting pull outputs after 24 hours."""
-    return [push_job(), outputs_job()]
+    """Storing accepted pushes, forgetting pull outputs after 24 hours, and delivering webhooks
+    (and forgetting delivered ones after their retention)."""
+    webhooks = mounted.config.webhooks
+    return [push_job(), outputs_job(), Sender(WEBHOOKS, webhooks).job(), retention_job(API_NAME, webhooks.retention)]
 
 
 def body_limits(scp: ScpSettings) -> Mapping[str, int]:
@@ -217,7 +230,8 @@ class DemoClient:
         self.tokens.clear()
 
     def refer(self, operation_id: str | None, body: dict[str, Any]) -> None:
-        """Name the demo catalogue's verticals and the client's own tenant, as a real client does."""
+        """Name the demo catalogue's verticals, the client's own tenant and a receiver of its
+        own, as a real client does."""
         verticals = body.get("vertical_ids")
         if isinstance(verticals, list) and verticals:
             known = sorted(DEMO_VERTICALS)
@@ -225,6 +239,8 @@ class DemoClient:
             body["vertical_ids"] = list(dict.fromkeys(chosen))
         if operation_id == "instantiateRegistryTemplate" and "tenant_id" in body:
             body["tenant_id"] = DEMO_CLIENTS[self.ADMIN][0]
+        if "target_url" in body:  # a receiver it owns, at a public address (no name to resolve)
+            body["target_url"] = "https://93.184.216.34/scp/events"
 
     def headers_for(self, operation_id: str | None) -> dict[str, str]:
         if operation_id == "issueToken":
@@ -252,6 +268,7 @@ API: Api[ScpSettings] = Api(
     demo_credentials=demo_credentials,
     demo_client=DemoClient,
     jobs=jobs,
+    event_handlers={"*": fan_out(lambda _unit: WEBHOOKS)},
     body_limits=body_limits,
     # A window whose end is not after its start, both in one body, and a field's data_category
     # outside the contract's data_categories are invalid input (400), rules the schema cannot
@@ -278,6 +295,11 @@ API: Api[ScpSettings] = Api(
         # (422) and be at most 10,000 (413).
         "pushIntegrationData": ["400", "409", "413"],
         "pullIntegrationData": ["400", "409"],
+        # A webhook of an archived integration, or a disabled one, takes no change (409).
+        "createIntegrationWebhook": ["400", "409"],
+        "updateIntegrationWebhook": ["409"],
+        "rotateIntegrationWebhookSecret": ["409"],
+        "disableIntegrationWebhook": ["409"],
     },
     commands=commands,
 )

@@ -55,7 +55,7 @@ def render_problem(problem: Problem, request: ConnexionRequest) -> Rendered:
     body["instance"] = request.url.path
     if problem.errors:
         body["errors"] = [
-            {"field": _where(field, request, problem.detail == PARAMETERS_INVALID), "message": message}
+            {"field": _where(field, request, problem.detail == PARAMETERS_INVALID)[:300], "message": message}
             for field, messages in problem.errors.items()
             for message in messages
         ][:100]

@@ -18,7 +18,8 @@ from core.problems import NotFound
 from core.unit_of_work import UnitOfWork
 from models.scp import lifecycle, problems
 from models.scp.access import Caller
-from models.scp.integrations import check_window, scope_of
+from models.scp.events import CONTRACT_ACTIVATED, CONTRACT_ARCHIVED
+from models.scp.integrations import check_window, contract_event, scope_of
 from models.scp.repositories import Contracts, Integrations
 from models.scp.tables import Contract, Integration
 
@@ -207,6 +208,7 @@ class ContractService:
             )
         contract.status, contract.activated_at, contract.updated_at = ACTIVE, now, now
         self.unit.session.flush()
+        contract_event(self.unit, CONTRACT_ACTIVATED, contract)
         return contract
 
     def archive(self, integration_id: str, contract_id: str, body: Mapping[str, Any]) -> Contract:
@@ -218,6 +220,7 @@ class ContractService:
         contract.status, contract.archived_at, contract.updated_at = ARCHIVED, now, now
         contract.archive_reason_code, contract.archive_reason_text = body["reason_code"], body.get("reason_text")
         self.unit.session.flush()
+        contract_event(self.unit, CONTRACT_ARCHIVED, contract)
         return contract
 
     def _version(self, contract: Contract) -> dict[str, Any]:
@@ -227,11 +230,7 @@ class ContractService:
         return terms
 
     def _integration(self, integration_id: str, *, lock: bool = False) -> Integration:
-        integrations = Integrations(self.unit, self.scope)
-        integration = integrations.lock(integration_id) if lock else integrations.get(integration_id)
-        if integration is None:
-            raise NotFound(f"Integration {integration_id} was not found.")
-        return integration  # type: ignore[no-any-return]
+        return Integrations(self.unit, self.scope).found(integration_id, lock=lock)
 
     def _contract(self, integration_id: str, contract_id: str, *, lock: bool = False) -> Contract:
         contract = self.contracts.of_integration(integration_id, contract_id, lock=lock)

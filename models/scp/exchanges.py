@@ -39,6 +39,7 @@ from core.unit_of_work import UnitOfWork
 from models.scp import problems
 from models.scp.access import Caller
 from models.scp.contracts import ACTIVE, ContractTerms
+from models.scp.events import EXCHANGE_COMPLETED, EXCHANGE_FAILED, publish
 from models.scp.integrations import scope_of
 from models.scp.lifecycle import PULL, PUSH, exchange_directions
 from models.scp.records import Checked, Masker, RecordError, check, masked_fields, shared
@@ -124,10 +125,7 @@ class DataExchange:
     # Shared checks ------------------------------------------------------------------------------
 
     def _integration(self, integration_id: str) -> Integration:
-        integration = Integrations(self.unit, self.scope).get(integration_id)
-        if integration is None:
-            raise NotFound(f"Integration {integration_id} was not found.")
-        return integration  # type: ignore[no-any-return]
+        return Integrations(self.unit, self.scope).found(integration_id)
 
     def _usable(self, integration: Integration, contract_id: str, direction: str, entry: Exchange) -> Contract:
         now = utcnow()
@@ -266,6 +264,7 @@ class DataExchange:
         entry.masked_fields = masked_fields(terms)
         self.unit.session.add(entry)
         self.unit.session.flush()
+        exchange_event(self.unit, EXCHANGE_COMPLETED, entry)
         return Pulled(entry, payload, next_cursor)
 
     # Reading the log ----------------------------------------------------------------------------
@@ -287,6 +286,22 @@ class DataExchange:
         if path is None or not path.is_file():
             raise NotFound(f"Exchange {exchange_id} has no output file (only csv and xml pulls do, for 24 hours).")
         return exchange, path
+
+
+def exchange_event(unit: UnitOfWork, kind: str, exchange: Exchange) -> None:
+    completed = aware(exchange.completed_at).isoformat().replace("+00:00", "Z") if exchange.completed_at else None
+    payload: dict[str, Any] = {
+        "exchange_id": exchange.exchange_id,
+        "contract_id": exchange.contract_id,
+        "direction": exchange.direction,
+        "status": exchange.status,
+        "format": exchange.format,
+        "record_count": exchange.record_count,
+        "completed_at": completed,
+    }
+    if exchange.failure is not None:
+        payload["failure"] = exchange.failure
+    publish(unit, kind, exchange.integration_id, payload)
 
 
 def _rows(fmt: str, payload: bytes | list[Any]) -> list[Any]:
@@ -392,6 +407,7 @@ def store_push(unit: UnitOfWork, exchange_pk: int) -> bool:
     exchange.status, exchange.completed_at, exchange.record_count = COMPLETED, utcnow(), len(checked)
     exchange.file_path = exchange.due_at = None
     unit.after_commit(lambda: path.unlink(missing_ok=True))
+    exchange_event(unit, EXCHANGE_COMPLETED, exchange)
     return True
 
 
@@ -405,6 +421,7 @@ def fail_push(unit: UnitOfWork, exchange_pk: int, reason: str) -> None:
     exchange.file_path = exchange.due_at = None
     if path is not None:
         unit.after_commit(lambda: path.unlink(missing_ok=True))
+    exchange_event(unit, EXCHANGE_FAILED, exchange)
 
 
 def expired_outputs(unit: UnitOfWork, now: datetime) -> list[tuple[int, str]]:

@@ -17,15 +17,18 @@ from typing import Any
 
 from core.columns import aware, utcnow
 from core.oauth.clients import NewSecret
-from core.problems import NotFound, Unauthorized
+from core.problems import Unauthorized
 from core.unit_of_work import UnitOfWork
 from models.scp import lifecycle, problems, scopes
 from models.scp.access import Caller
 from models.scp.clients import Clients
+from models.scp.events import CONTRACT_ARCHIVED, integration_event, publish
 from models.scp.lifecycle import TRANSITIONS, exchange_directions
-from models.scp.repositories import Catalogue, Contracts, Integrations, TenantScope
+from models.scp.repositories import Catalogue, Contracts, Integrations, TenantScope, Webhooks
 from models.scp.tables import INTEGRATION, Contract, Integration
 
+# Why a webhook was disabled when its integration was archived: its last events still go out.
+ARCHIVED_WITH_INTEGRATION = "INTEGRATION_ARCHIVED"
 REGISTRATION_FIELDS = ("integration_name", "partner_name", "vertical_ids", "active_from", "active_until")
 
 
@@ -189,7 +192,20 @@ class IntegrationService:
                     body["reason_code"],
                     body.get("reason_text"),
                 )
+                contract_event(self.unit, CONTRACT_ARCHIVED, contract)
+            retire_webhooks(self.unit, self.scope, integration_id, now)
         issued = self._follow_client(integration, live_before)
+        publish(
+            self.unit,
+            integration_event(transition.target),
+            integration.integration_id,
+            {
+                "status": transition.target,
+                "previous_status": source,
+                "reason_code": integration.last_reason_code if integration.last_reason_at == now else None,
+                "reason_text": integration.last_reason_text if integration.last_reason_at == now else None,
+            },
+        )
         self.unit.session.flush()
         return Moved(integration, issued)
 
@@ -244,7 +260,17 @@ class IntegrationService:
         return bool(exchange_directions(integration.status, integration.deprecated_from))
 
     def _get(self, integration_id: str, *, lock: bool = False) -> Integration:
-        integration = self.integrations.lock(integration_id) if lock else self.integrations.get(integration_id)
-        if integration is None:
-            raise NotFound(f"Integration {integration_id} was not found.")
-        return integration  # type: ignore[no-any-return]
+        return self.integrations.found(integration_id, lock=lock)
+
+
+def contract_event(unit: UnitOfWork, kind: str, contract: Contract) -> None:
+    payload = {"contract_id": contract.contract_id, "status": contract.status, "version_id": contract.version_id}
+    publish(unit, kind, contract.integration_id, payload)
+
+
+def retire_webhooks(unit: UnitOfWork, scope: TenantScope, integration_id: str, now: datetime) -> None:
+    """An archived integration's webhooks: disabled, once the events of its archiving are out."""
+    for webhook in Webhooks(unit, scope).of_integration(integration_id):
+        if webhook.status == "active":
+            webhook.status, webhook.disabled_at, webhook.updated_at = "disabled", now, now
+            webhook.disable_reason_code = ARCHIVED_WITH_INTEGRATION

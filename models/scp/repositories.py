@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, true, update
 
+from core.problems import NotFound
 from core.repository import Repository
 from core.unit_of_work import UnitOfWork
 from models.scp.tables import (
@@ -29,6 +30,8 @@ from models.scp.tables import (
     Template,
     Tenant,
     Vertical,
+    Webhook,
+    WebhookKey,
 )
 
 
@@ -108,6 +111,13 @@ class Scoped(Repository):
 class Integrations(Scoped):
     model = Integration
     key = "integration_id"
+
+    def found(self, integration_id: str, *, lock: bool = False) -> Integration:
+        """The integration, locked if asked; 404 when this scope does not see it."""
+        integration = self.lock(integration_id) if lock else self.get(integration_id)
+        if integration is None:
+            raise NotFound(f"Integration {integration_id} was not found.")
+        return integration  # type: ignore[no-any-return]
 
     def matching(
         self, status: str | None, partner_type: str | None, vertical_id: str | None, page: int, limit: int
@@ -285,3 +295,40 @@ class Records(Repository):
         """Many records at once (one INSERT per batch, not one per record)."""
         if rows:
             self.connection.execute(insert(DataRecordRow), [{**row, "tenant_id": self.tenant_id} for row in rows])
+
+
+class Webhooks(Scoped):
+    model = Webhook
+    key = "webhook_id"
+
+    def of(self, integration_id: str, webhook_id: str, *, lock: bool = False) -> Webhook | None:
+        webhook = self.lock(webhook_id) if lock else self.get(webhook_id)
+        return webhook if webhook is not None and webhook.integration_id == integration_id else None
+
+    def matching(self, integration_id: str, status: str | None, page: int, limit: int) -> tuple[list[Any], int]:
+        query = self._select().where(Webhook.integration_id == integration_id)
+        if status is not None:
+            query = query.where(Webhook.status == status)
+        return self.page(query, (Webhook.created_at.desc(), Webhook.webhook_id.desc()), page, limit)
+
+    def of_integration(self, integration_id: str) -> list[Webhook]:
+        return list(self.session.scalars(self._select().where(Webhook.integration_id == integration_id)))
+
+
+class WebhookKeys(Repository):
+    """The signing keys of webhooks a scoped read has already found (never read on their own)."""
+
+    def of(self, webhook_id: str) -> list[WebhookKey]:
+        query = select(WebhookKey).where(WebhookKey.webhook_id == webhook_id)
+        return list(
+            self.session.scalars(query.order_by(WebhookKey.expires_at.is_not(None), WebhookKey.created_at.desc()))
+        )
+
+    def add(self, key: WebhookKey) -> None:
+        self.session.add(key)
+        self.session.flush()
+
+    def forget(self, keys: Iterable[WebhookKey]) -> None:
+        for key in keys:
+            self.session.delete(key)
+        self.session.flush()

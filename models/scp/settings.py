@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.config import dev_secret, flag
 from core.oauth.server import MAX_LIFETIME
+from core.webhooks import WebhookSettings
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ScpSettings:
     exchange_dir: Path = Path("var/scp_exchanges")
     # Keys the `hash` and `tokenize` maskings and signs pull cursors; the same on every machine.
     data_secret: str = field(default="", repr=False)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def __post_init__(self) -> None:
         if not 0 < self.token_lifetime <= MAX_LIFETIME:
@@ -46,4 +48,5 @@ class ScpSettings:
             rate_limits_enabled=not flag(env.get("SCP_RATE_LIMITS_DISABLED")),
             exchange_dir=Path(env.get("SCP_EXCHANGE_DIR") or instance_dir / "scp_exchanges"),
             data_secret=env.get("SCP_DATA_SECRET") or dev_secret(instance_dir / "scp_data_secret"),
+            webhooks=WebhookSettings.from_env(env),
         )

@@ -239,3 +239,40 @@ class DataRecordRow(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     consents: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Webhook(Base):
+    """A subscription of a target URL to an integration's events."""
+
+    __tablename__ = "scp_webhooks"
+    __table_args__ = (Index("ix_scp_webhooks_integration", "integration_id", "created_at"),)
+
+    webhook_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("scp_tenants.tenant_id"), index=True)
+    integration_id: Mapped[str] = mapped_column(ForeignKey("scp_integrations.integration_id"))
+    target_url: Mapped[str] = mapped_column(String(2048))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    active_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    public_key_id: Mapped[str] = mapped_column(String(68))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disable_reason_code: Mapped[str | None] = mapped_column(String(64))
+    disable_reason_text: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookKey(Base):
+    """An Ed25519 key pair a webhook's deliveries are signed with: the current one, or the one
+    before it while its overlap lasts (`expires_at`)."""
+
+    __tablename__ = "scp_webhook_keys"
+
+    key_id: Mapped[str] = mapped_column(String(68), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("scp_webhooks.webhook_id"), index=True)
+    private_key: Mapped[str] = mapped_column(String(64))  # the raw 32 bytes, base64
+    public_key: Mapped[str] = mapped_column(String(64))  # the raw 32 bytes, base64url (a JWK's `x`)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None while current

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.unit_of_work import UnitOfWork
 from models.scp.tables import ContractVersion, IntegrationVersion
 from tests.scp.conftest import INTEGRATIONS, Scp
+from tests.scp.test_exchanges import Exchanging, record
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL"
@@ -83,3 +84,15 @@ def test_one_of_concurrent_activations_wins(scp: Scp) -> None:
     assert statuses == [200] + [409] * (WORKERS - 1)
     (winner,) = [answer for answer in answers if answer.status_code == 200]
     assert "auth_client_secret" in winner.json(), "one client, issued once"
+
+
+def test_concurrent_duplicate_pushes_make_one_exchange(scp: Scp) -> None:
+    exchanging = Exchanging(scp)
+    key = {"Idempotency-Key": f"burst-{exchanging.integration_id}"}
+    answers = at_once([lambda: exchanging.push([record("Z-1")], **key) for _ in range(WORKERS)])
+    assert {answer.status_code for answer in answers} <= {202, 409}
+    accepted = {answer.json()["exchange_id"] for answer in answers if answer.status_code == 202}
+    assert len(accepted) == 1, "every 202 is the one exchange"
+    for busy in (answer for answer in answers if answer.status_code == 409):
+        assert busy.json()["type"] == "urn:scp:problem:idempotency-key-in-use"
+    assert [entry["exchange_id"] for entry in exchanging.log()] == list(accepted)
