@@ -10,6 +10,7 @@ of that API would (its `demo_client`).
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import hypothesis
@@ -94,6 +95,12 @@ def _refer(client: DemoClient, case: Any) -> None:
     refer = getattr(client, "refer", None)
     if refer is not None and isinstance(case.body, dict) and _positive(case):
         refer(case.operation.definition.raw.get("operationId"), case.body)
+    # A client's new request gets a key of its own: a generated key met again would replay an
+    # earlier example's answer, naming a resource that example has since moved on (archived,
+    # say), and a replayed example would take another path than it did the first time.
+    keys = [name for name in case.headers or {} if name.lower() == "idempotency-key"]
+    if getattr(client, "fresh_idempotency_keys", False) and keys and _positive(case):
+        case.headers[keys[0]] = str(uuid.uuid4())
 
 
 def _sign(client: DemoClient, case: Any) -> None:

@@ -221,6 +221,7 @@ class DemoClient:
     bearer token holding every scope of the client elsewhere."""
 
     ADMIN, GOVERNOR = "riverside-admin", "riverside-governor"
+    fresh_idempotency_keys = True  # one key per new request, as a client retrying only a lost answer does
 
     def __init__(self, mounted: Mounted[ScpSettings]) -> None:
         self.mounted = mounted
@@ -235,7 +236,9 @@ class DemoClient:
         verticals = body.get("vertical_ids")
         if isinstance(verticals, list) and verticals:
             known = sorted(DEMO_VERTICALS)
-            chosen = [known[len(str(vertical)) % len(known)] for vertical in verticals]
+            chosen = [
+                vertical if vertical in known else known[len(str(vertical)) % len(known)] for vertical in verticals
+            ]
             body["vertical_ids"] = list(dict.fromkeys(chosen))
         if operation_id == "instantiateRegistryTemplate" and "tenant_id" in body:
             body["tenant_id"] = DEMO_CLIENTS[self.ADMIN][0]
