@@ -51,7 +51,7 @@ exchanges_dto = ExchangeDto(many=True)
 
 @functools.cache
 def _codec(secret: str) -> CursorCodec:
-    return CursorCodec(secret)
+    return CursorCodec(secret, parameter="query.cursor")
 
 
 def _exchange(principal: Caller, key: str | None = None) -> DataExchange:
@@ -104,7 +104,8 @@ def pull_integration_data(
 ) -> Json:
     """Pull the records a contract shares, masked and consent-checked."""
     exchange = _exchange(principal)
-    if format != "json" and ("limit" in request.query_params or cursor is not None):
+    given = [name for name in ("limit", "cursor") if name in request.query_params]
+    if format != "json" and given:
         exchange.refuse(
             "pull",
             integration_id,
@@ -112,7 +113,7 @@ def pull_integration_data(
             format,
             ValidationFailed(
                 "A csv or xml pull is not paginated.",
-                errors={"query.limit": ["Only a json pull takes limit and cursor."]},
+                errors={f"query.{given[0]}": ["Only a json pull takes limit and cursor."]},
             ),
         )
     pulled = exchange.pull(

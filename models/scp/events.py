@@ -8,6 +8,7 @@ integration's events, so that is whose subscribers get it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from core.outbox import Outbox
@@ -24,7 +25,10 @@ def integration_event(status: str) -> str:
     return "integration.activated" if status == ACTIVE else f"integration.{status}"
 
 
-def publish(unit: UnitOfWork, kind: str, integration_id: str, payload: Mapping[str, Any]) -> None:
-    Outbox(unit, API_NAME).publish(
-        kind, {"integration_id": integration_id, **payload}, key=integration_id, tenant=integration_id
-    )
+def publish(
+    unit: UnitOfWork, kind: str, integration_id: str, payload: Mapping[str, Any], at: datetime | None = None
+) -> None:
+    """Record one of an integration's events, sent once (and only if) `unit` commits; `at` is
+    when it happened (the change's own time, so that what happened together stays together)."""
+    body = {"integration_id": integration_id, **payload}
+    Outbox(unit, API_NAME).publish(kind, body, key=integration_id, tenant=integration_id, occurred_at=at)

@@ -20,6 +20,7 @@ import io
 import itertools
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ PUSH_LIMIT = 10 * 1024 * 1024  # bytes of data in one push
 PULL_BATCH = 1_000
 OUTPUT_RETENTION = timedelta(hours=24)
 PAYLOAD_INVALID = problems.PREFIX + "payload-invalid"
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Pulled:
 
 
 def _failure(problem: ApiProblem, record_errors: Sequence[RecordError] = ()) -> dict[str, Any]:
-    kind = problem.extensions.get("type", "about:blank")
+    kind = problem.extensions.get("type") or problems.type_of(problem.status_code)
     errors = [vars(error) for error in record_errors][:100]
     return {"type": kind, "detail": problem.detail or "", "record_errors": errors}
 
@@ -121,6 +123,9 @@ class DataExchange:
             return work()
         except ApiProblem as refused:
             raise self._rejected(entry, refused, getattr(refused, "record_errors", ())) from None
+        except Exception:  # a 500: logged as rejected too, then answered as any other
+            self._rejected(entry, ApiProblem("An unexpected error occurred."))
+            raise
 
     # Shared checks ------------------------------------------------------------------------------
 
@@ -233,12 +238,15 @@ class DataExchange:
                     fields = row.fields
                     if not any(name in fields for name in terms.fields):
                         continue
-                    if any(_text(fields.get(name)) != value for name, value in wanted):
-                        continue
                     out = shared(terms, masker, fields, row.consents)
                     if out is None:
-                        omitted.append(row.id)
-                    else:
+                        # Counted only when nothing is filtered: a count of the records a
+                        # filter matched but consent hid would tell what they hold.
+                        if not wanted:
+                            omitted.append(row.id)
+                        continue
+                    # On what is shared, never on a value consent redacted.
+                    if all(_text(out.get(name)) == value for name, value in wanted):
                         yield row.id, out
                 if len(batch) < PULL_BATCH:
                     return
@@ -304,9 +312,21 @@ def exchange_event(unit: UnitOfWork, kind: str, exchange: Exchange) -> None:
     publish(unit, kind, exchange.integration_id, payload)
 
 
-def _rows(fmt: str, payload: bytes | list[Any]) -> list[Any]:
+def _at_most(fmt: str, payload: bytes) -> None:
+    """Refuse more than MAX_RECORDS records before building them (10 MiB of `<record/>` or of
+    empty CSV lines would be millions of them): a count of what could start one."""
+    marks = payload.count(b"<record") if fmt == "xml" else payload.count(b"\n") - 1 if fmt == "csv" else 0
+    if marks > MAX_RECORDS:
+        rows = _rows(fmt, payload, counted=True) if fmt == "csv" else None  # a quoted line break is no record
+        if rows is None or len(rows) > MAX_RECORDS:
+            raise PayloadTooLarge(f"A push holds at most {MAX_RECORDS} records; this one holds more.")
+
+
+def _rows(fmt: str, payload: bytes | list[Any], counted: bool = False) -> list[Any]:
     if isinstance(payload, list):
         return payload
+    if not counted:
+        _at_most(fmt, payload)
     try:
         if fmt == "csv":
             return list(csv_rows(payload, source="payload"))
@@ -315,6 +335,7 @@ def _rows(fmt: str, payload: bytes | list[Any]) -> list[Any]:
         return list(json_rows(payload, source="payload"))
     except TabularError as fault:
         problem = Unprocessable(str(fault), errors={"body.payload": [str(fault)]}, extensions={"type": PAYLOAD_INVALID})
+        problem.record_errors = [RecordError(None, None, str(fault))]
         raise problem from None
 
 
@@ -369,7 +390,7 @@ def _write_output(path: Path, fmt: str, names: list[str], records: Iterator[dict
             for record in records:
                 parts = io.StringIO()
                 for name in names:
-                    parts.write(f"<{name}>{escape(_text(record.get(name)))}</{name}>")
+                    parts.write(f"<{name}>{escape(XML_ILLEGAL.sub('', _text(record.get(name))))}</{name}>")
                 handle.write(f"<record>{parts.getvalue()}</record>")
                 count += 1
             handle.write("</records>")
@@ -384,7 +405,18 @@ def store_push(unit: UnitOfWork, exchange_pk: int) -> bool:
     exchange = unit.session.scalar(select(Exchange).where(Exchange.id == exchange_pk))
     if exchange is None or exchange.status not in (ACCEPTED, PROCESSING) or exchange.file_path is None:
         return False
-    unit.connection.execute(update(Exchange).where(Exchange.id == exchange_pk).values(status=PROCESSING))
+    # Still this worker's: its lease (the due time the claim set) not taken over by another.
+    mine = unit.connection.execute(
+        update(Exchange)
+        .where(
+            Exchange.id == exchange_pk,
+            Exchange.status.in_((ACCEPTED, PROCESSING)),
+            Exchange.due_at == exchange.due_at,
+        )
+        .values(status=PROCESSING)
+    )
+    if mine.rowcount != 1:
+        return False
     path = Path(exchange.file_path)
     records = Records(unit, exchange.tenant_id)
     now = utcnow()
@@ -413,11 +445,11 @@ def store_push(unit: UnitOfWork, exchange_pk: int) -> bool:
 
 def fail_push(unit: UnitOfWork, exchange_pk: int, reason: str) -> None:
     exchange = unit.session.scalar(select(Exchange).where(Exchange.id == exchange_pk))
-    if exchange is None:
-        return
+    if exchange is None or exchange.status not in (ACCEPTED, PROCESSING):
+        return  # stored meanwhile (by another worker), or already given up
     path = Path(exchange.file_path) if exchange.file_path else None
     exchange.status, exchange.completed_at = FAILED, utcnow()
-    exchange.failure = {"type": PAYLOAD_INVALID, "detail": reason, "record_errors": []}
+    exchange.failure = {"type": "about:blank", "detail": reason, "record_errors": []}
     exchange.file_path = exchange.due_at = None
     if path is not None:
         unit.after_commit(lambda: path.unlink(missing_ok=True))

@@ -192,7 +192,7 @@ class IntegrationService:
                     body["reason_code"],
                     body.get("reason_text"),
                 )
-                contract_event(self.unit, CONTRACT_ARCHIVED, contract)
+                contract_event(self.unit, CONTRACT_ARCHIVED, contract, now)
             retire_webhooks(self.unit, self.scope, integration_id, now)
         issued = self._follow_client(integration, live_before)
         publish(
@@ -205,6 +205,7 @@ class IntegrationService:
                 "reason_code": integration.last_reason_code if integration.last_reason_at == now else None,
                 "reason_text": integration.last_reason_text if integration.last_reason_at == now else None,
             },
+            now,
         )
         self.unit.session.flush()
         return Moved(integration, issued)
@@ -263,9 +264,9 @@ class IntegrationService:
         return self.integrations.found(integration_id, lock=lock)
 
 
-def contract_event(unit: UnitOfWork, kind: str, contract: Contract) -> None:
+def contract_event(unit: UnitOfWork, kind: str, contract: Contract, at: datetime | None = None) -> None:
     payload = {"contract_id": contract.contract_id, "status": contract.status, "version_id": contract.version_id}
-    publish(unit, kind, contract.integration_id, payload)
+    publish(unit, kind, contract.integration_id, payload, at)
 
 
 def retire_webhooks(unit: UnitOfWork, scope: TenantScope, integration_id: str, now: datetime) -> None:

@@ -11,6 +11,11 @@ def _typed(name: str) -> dict[str, str]:
     return {"type": PREFIX + name}
 
 
+def type_of(status: int) -> str:
+    """The type of a problem raised without one: a refused body or parameter is a validation error."""
+    return PREFIX + "validation-error" if status == 400 else "about:blank"
+
+
 def invalid_input(errors: FieldErrors) -> ValidationFailed:
     count = sum(len(messages) for messages in errors.values())
     detail = "The request has 1 invalid field." if count == 1 else f"The request has {count} invalid fields."

@@ -28,7 +28,7 @@ CONSENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 @dataclass(frozen=True)
 class RecordError:
-    record_index: int
+    record_index: int | None  # None: the payload as a whole
     field_name: str | None
     message: str
 

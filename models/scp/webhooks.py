@@ -155,6 +155,8 @@ class WebhookService:
 
     def key_set(self, integration_id: str, webhook_id: str) -> list[WebhookKey]:
         webhook = self._webhook(integration_id, webhook_id)
+        if webhook.status != ACTIVE:
+            return []  # a disabled webhook signs nothing more
         return signing_keys(self.keys.of(webhook.webhook_id), utcnow())
 
     def _check_url(self, url: str) -> None:

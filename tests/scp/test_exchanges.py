@@ -370,3 +370,33 @@ def test_a_push_the_worker_cannot_store_fails_whole(exchanging: Exchanging) -> N
     assert (entry["status"], entry["record_count"]) == ("failed", None)
     assert "could not be stored" in entry["failure"]["detail"]
     assert exchanging.pull().json()["payload"] == [], "nothing half-stored"
+
+
+def test_a_filter_never_matches_a_value_consent_hides(exchanging: Exchanging) -> None:
+    fields = [
+        {"field_name": "ref", "data_type": "string", "masking": "none"},
+        {"field_name": "email", "data_type": "string", "masking": "none", "data_category": "contact"},
+    ]
+    strict, lax = (
+        exchanging.scp.add_contract(
+            exchanging.integration_id,
+            exchanging.admin,
+            field_list=fields,
+            consent_requirements=consents,
+            data_categories=["identity", "contact"],
+        )
+        for consents in (
+            [{"consent_code": "contact_ok", "data_categories": ["contact"], "on_missing": "redact_fields"}],
+            [],
+        )
+    )
+    exchanging.activate(strict)
+    exchanging.activate(lax)
+    hidden = {"ref": "K-1", "email": "someone@example.org", "_consents": []}
+    assert exchanging.push([hidden], contract_id=lax).status_code == 202
+    exchanging.store()
+    path = f"{exchanging.base}/data/pull?contract_id={strict}&format=json"
+    everything = exchanging.scp.call(exchanging.admin, "GET", path).json()["payload"]
+    assert {"ref": "K-1", "email": None} in everything, "shared, with the contact field redacted"
+    guessed = exchanging.scp.call(exchanging.admin, "GET", f"{path}&filters=email:someone@example.org").json()
+    assert (guessed["payload"], guessed["omitted_record_count"]) == ([], 0), "the hidden value cannot be confirmed"
