@@ -25,6 +25,11 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def rfc3339(moment: datetime, timespec: str = "auto") -> str:
+    """A moment as RFC 3339 text in UTC with `Z`, as every spec here writes them."""
+    return aware(moment).astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
 class Timestamps:
     """`created_at` set on insert, `updated_at` on every update (both UTC)."""
 

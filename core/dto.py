@@ -6,13 +6,13 @@ with these fields for what JSON has no type of its own for: money, moments and d
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, post_dump
 
-from core.columns import aware
+from core.columns import rfc3339
 
 
 class Money(fields.Field[Decimal]):
@@ -32,7 +32,7 @@ class Stamp(fields.Field[datetime]):
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return aware(value).astimezone(UTC).isoformat(timespec=self.timespec).replace("+00:00", "Z")
+        return rfc3339(value, self.timespec)
 
 
 class Day(fields.Field[date]):

@@ -45,6 +45,15 @@ def postgres_database() -> str | None:
     return made.stdout.strip() or None
 
 
+def demo_credentials(bin_dir: Path, env: dict[str, str]) -> Any:
+    """Migrate and load demo data into the database `env` names; every API's demo credentials."""
+    subprocess.run([bin_dir / "partner-gateway", "setup"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
+    printed = subprocess.run(
+        [bin_dir / "partner-gateway", "demo-credentials"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(printed.stdout)
+
+
 def drop_database(url: str) -> None:
     subprocess.run([str(ROOT / "scripts" / "postgres-test-database"), "--drop", url.rsplit("/", 1)[1]], check=False)
 
@@ -236,17 +245,7 @@ def run(
     env = {**base_env, "DATABASE_URL": database_url, "MIHWAR_RATE_LIMITS_DISABLED": "1", "RUN_WORKER": "0"}
     servers: list[Any] = []
     try:
-        subprocess.run([bin_dir / "partner-gateway", "setup"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
-        credentials = json.loads(
-            subprocess.run(
-                [bin_dir / "partner-gateway", "demo-credentials"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        credentials = demo_credentials(bin_dir, env)
         headers = {"Authorization": credentials["mihwar"]["acme-coffee"]["authorization"]}
         port, stock_port = _free_port(), _free_port()
         project = server_class(

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_mihwar import _free_port, drop_database, peak_rss_mb, postgres_database, worker_pids
+from bench_mihwar import _free_port, demo_credentials, drop_database, peak_rss_mb, postgres_database, worker_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = 10_000
@@ -95,17 +95,7 @@ def run(
     env = {**base_env, "DATABASE_URL": database_url, "SCP_RATE_LIMITS_DISABLED": "1", "RUN_WORKER": "0"}
     processes: list[Any] = []
     try:
-        subprocess.run([bin_dir / "partner-gateway", "setup"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
-        credentials = json.loads(
-            subprocess.run(
-                [bin_dir / "partner-gateway", "demo-credentials"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        credentials = demo_credentials(bin_dir, env)
         headers = {"Authorization": credentials["scp"]["riverside-admin"]["authorization"]}
         port = _free_port()
         project = server_class(

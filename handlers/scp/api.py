@@ -43,40 +43,6 @@ from models.scp.settings import ScpSettings
 from models.scp.webhooks import ScpWebhooks
 
 MULTIPART_OVERHEAD = 64 * 1024  # an upload's boundaries and part headers, around the file itself
-SERVED = frozenset(
-    {
-        "issueToken",
-        "listIntegrations",
-        "createIntegration",
-        "getIntegration",
-        "updateIntegration",
-        "requestIntegrationReview",
-        "reviewIntegration",
-        "approveIntegration",
-        "activateIntegration",
-        "restrictIntegration",
-        "suspendIntegration",
-        "deprecateIntegration",
-        "archiveIntegration",
-        "createIntegrationContract",
-        "updateIntegrationContract",
-        "activateIntegrationContract",
-        "archiveIntegrationContract",
-        "listRegistryTemplates",
-        "createRegistryTemplate",
-        "instantiateRegistryTemplate",
-        "pushIntegrationData",
-        "pullIntegrationData",
-        "listIntegrationExchanges",
-        "downloadIntegrationExchangeOutput",
-        "listIntegrationWebhooks",
-        "createIntegrationWebhook",
-        "updateIntegrationWebhook",
-        "rotateIntegrationWebhookSecret",
-        "disableIntegrationWebhook",
-        "getIntegrationWebhookKeys",
-    }
-)
 INTEGRATIONS = "/integrations"
 
 
@@ -266,7 +232,6 @@ API: Api[ScpSettings] = Api(
     models=("models.scp.tables",),
     migrations=PROJECT_ROOT / "migrations" / "scp",
     middlewares=middlewares,
-    operations=SERVED,
     load_demo=load_demo_data,
     demo_credentials=demo_credentials,
     demo_client=DemoClient,

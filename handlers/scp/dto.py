@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import fields
 
+from core.columns import rfc3339
 from core.dto import Dto, Stamp
 from models.scp import problems
 from models.scp.lifecycle import exchange_directions
@@ -117,11 +118,10 @@ contract_dto = ContractDto()
 integration_dto = IntegrationDto()
 summaries_dto = IntegrationSummaryDto(many=True)
 templates_dto = TemplateDto(many=True)
-_stamp = Stamp()
 
 
 def stamp(moment: datetime | None) -> str | None:
-    return _stamp._serialize(moment, None, None)
+    return None if moment is None else rfc3339(moment)
 
 
 def integration(row: Integration, contracts: Iterable[Any]) -> dict[str, Any]:

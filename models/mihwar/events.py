@@ -8,10 +8,10 @@ sends nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from core.columns import aware
+from core.columns import rfc3339
 from core.outbox import Outbox
 from core.unit_of_work import UnitOfWork
 
@@ -44,7 +44,7 @@ def moment(value: datetime | None) -> str | None:
     """A timestamp as the spec's examples write them: UTC, milliseconds, `Z`."""
     if value is None:
         return None
-    return aware(value).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(value, "milliseconds")
 
 
 def publish(unit: UnitOfWork, kind: str, payload: Mapping[str, Any], *, organization_id: str, key: str) -> None:

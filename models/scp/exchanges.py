@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import select, update
 
-from core.columns import aware, utcnow
+from core.columns import aware, rfc3339, utcnow
 from core.cursors import CursorCodec
 from core.jobs import Job, JobContext, claim_due
 from core.problems import ApiProblem, NotFound, PayloadTooLarge, Unprocessable
@@ -297,7 +297,7 @@ class DataExchange:
 
 
 def exchange_event(unit: UnitOfWork, kind: str, exchange: Exchange) -> None:
-    completed = aware(exchange.completed_at).isoformat().replace("+00:00", "Z") if exchange.completed_at else None
+    completed = rfc3339(exchange.completed_at) if exchange.completed_at else None
     payload: dict[str, Any] = {
         "exchange_id": exchange.exchange_id,
         "contract_id": exchange.contract_id,

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from core.columns import aware, utcnow
+from core.columns import aware, rfc3339, utcnow
 from core.outbox import Event
 from core.problems import NotFound, Unprocessable
 from core.unit_of_work import UnitOfWork
@@ -246,7 +246,7 @@ class ScpWebhooks:
         envelope = {
             "event_id": message.event_id,
             "event_type": message.event_type,
-            "occurred_at": aware(message.occurred_at).isoformat().replace("+00:00", "Z"),
+            "occurred_at": rfc3339(message.occurred_at),
             "webhook_id": target.subscription_id,
             **dict(message.payload),
         }
