@@ -3,17 +3,38 @@
 Unless `RUN_WORKER=0`, the master also starts one background worker process
 (`partner-gateway worker`: every API's background jobs) and stops it on shutdown. Deployments
 that run workers on their own machines set `RUN_WORKER=0` here.
+
+Metrics: every process of this node (its web workers and that background worker) counts in
+a directory of this master's own, which a scrape of `/metrics` adds up (core.ops.metrics);
+it is named when the master starts, before any of them imports the Prometheus client, and
+removed on exit.
+With `METRICS_PORT`, `/metrics` and the probes are served on that port (bound here too,
+on `METRICS_HOST`) and `/metrics` is not served on the public one.
+
+On SIGTERM the master stops accepting connections, lets each web worker finish the
+requests in flight for up to `GRACEFUL_TIMEOUT` seconds (20), then stops the background
+worker, which finishes or gives back its batch (core.worker).
 """
 
 import gc
 import multiprocessing
 import os
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+_metrics_dir = Path(
+    os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    or Path(os.environ.get("INSTANCE_DIR") or "var").resolve() / "metrics" / str(os.getpid())
+)
+_metrics_port = os.environ.get("METRICS_PORT")
+
+bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
+if _metrics_port:
+    bind.append(f"{os.environ.get('METRICS_HOST', os.environ.get('HOST', '127.0.0.1'))}:{_metrics_port}")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 worker_class = "uvicorn_worker.UvicornWorker"
 # The app writes its own structured access log (core.request_context); gunicorn's is off.
@@ -22,7 +43,7 @@ accesslog = None
 # applies that itself (core.factory), so the server believes no one: by default uvicorn
 # would trust any loopback peer, and each spoofed address would get a fresh rate budget.
 forwarded_allow_ips = ""
-graceful_timeout = 20
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT") or 20)
 timeout = 60
 logconfig_dict = {
     "version": 1,
@@ -47,6 +68,22 @@ logconfig_dict = {
 _background: subprocess.Popen[bytes] | None = None
 
 
+def on_starting(server: Any) -> None:
+    """Name the metrics directory for every process started from here on (the web workers,
+    the background worker), and start counting afresh: what an earlier run left there is
+    not this node's."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    _metrics_dir.mkdir(parents=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A web worker's gauges leave the sums with it (its counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def when_ready(server: Any) -> None:
     global _background
     if os.environ.get("RUN_WORKER", "1") != "0":
@@ -64,6 +101,13 @@ def post_worker_init(worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
+    """Stop the background worker (it may take its delivery grace and a margin), then forget the counts."""
     if _background is not None and _background.poll() is None:
-        _background.terminate()
-        _background.wait(timeout=10)
+        _background.send_signal(signal.SIGTERM)
+        try:
+            _background.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            server.log.warning("background worker did not stop in 45 s; killing it")
+            _background.kill()
+            _background.wait()
+    shutil.rmtree(_metrics_dir, ignore_errors=True)

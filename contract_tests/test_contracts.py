@@ -22,6 +22,7 @@ from schemathesis.core import NotSet
 
 from contract_tests import harness
 from core.api import Api, DemoClient
+from core.config import PROJECT_ROOT
 
 COMMON: dict[str, Any] = {"database": None, "deadline": None, "suppress_health_check": list(HealthCheck)}
 
@@ -173,3 +174,17 @@ for _api in harness.apis():
     globals()[f"test_{_api.name}_operations"] = stateless_test(_schema)
     if has_links(_api.served_document(harness.settings())):  # an API serving one operation has no workflow yet
         globals()[f"Test{_name}Workflows"] = stateful_test(_schema, _client)
+
+
+def load_ops_schema() -> Any:
+    """The operations spec (probes and metrics), which every node serves beside the APIs."""
+    schema = schemathesis.openapi.from_path(PROJECT_ROOT / "specs" / "ops.yaml")
+    schema.app = harness.app()
+    schema.config.seed = harness.SEED
+    schema.config.generation.update(
+        modes=list(schemathesis.GenerationMode), max_examples=harness.EXAMPLES, allow_x00=False
+    )
+    return schema
+
+
+test_ops_operations = stateless_test(load_ops_schema())

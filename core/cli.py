@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from prometheus_client import start_http_server
 
 from core.api import Api, Mounted, configure, mounted
 from core.config import Settings
 from core.database import Database
+from core.ops.metrics import counted
 from core.problems import ApiProblem
 from core.unit_of_work import UnitOfWork
 from core.worker import Worker
@@ -99,6 +101,10 @@ def main(argv: Sequence[str] | None = None, apis: Sequence[Api[Any]] | None = No
     worker.add_argument(
         "--interval", type=float, default=2.0, help="longest wait between polls while nothing is pending"
     )
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port (GET /metrics)"
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0", help="the address to serve them on (all by default)")  # noqa: S104
     for api in served:
         if api.commands is not None:
             api.commands(commands.add_parser(api.name.replace("_", "-"), help=f"{api.name} commands"))
@@ -116,6 +122,8 @@ def main(argv: Sequence[str] | None = None, apis: Sequence[Api[Any]] | None = No
     if args.command == "demo-credentials":
         print(json.dumps(demo_credentials(settings, served), indent=2))
     if args.command == "worker":
+        if args.metrics_port:
+            start_http_server(args.metrics_port, addr=args.metrics_host, registry=counted())
         runner = Worker(configure(settings, served), served, poll=args.interval)
         runner.stop_on_signals()
         runner.run(once=args.once)

@@ -97,6 +97,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # How many handlers that may block run at once per worker process (core.concurrency).
     handler_threads: int = DEFAULT_HANDLER_THREADS
+    # A port of its own for /metrics and the probes (gunicorn binds it too); else the main one.
+    metrics_port: int | None = None
     # The environment the APIs read their own settings from (it may hold secrets: not in repr).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Each mounted API's own settings, by API name (filled by core.api.configure).
@@ -119,6 +121,7 @@ class Settings:
             rate_limits_enabled=not flag(env.get("RATE_LIMITS_DISABLED")),
             trusted_proxies=_addresses(env.get("TRUSTED_PROXIES")),
             handler_threads=threads,
+            metrics_port=int(env["METRICS_PORT"]) if env.get("METRICS_PORT") else None,
             environ=env,
         )
 

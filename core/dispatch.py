@@ -26,6 +26,7 @@ from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
 from connexion.decorators.parameter import sanitized, unwrap_decorators
+from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.operations import AbstractOperation
@@ -38,6 +39,7 @@ from core.bodies import Body, BodyReader
 from core.concurrency import HandlerPool, runs_inline
 from core.config import Settings
 from core.database import Database
+from core.ops.middleware import rejected, routed
 from core.responses import to_response
 from core.security import Guard, Verifier
 from core.unit_of_work import in_unit_of_work
@@ -130,6 +132,7 @@ class Operation:
 
     def __init__(self, operation: AbstractOperation, serving: Serving) -> None:
         self.operation = operation
+        self.operation_id = spec_operation_id(operation)
         self.serving = serving
         self.guard = Guard(operation, serving.verifiers, serving.realm, serving.pool)
         self.uri_parser = StrictURIParser(operation.parameters, operation.body_definition())
@@ -155,10 +158,15 @@ class Operation:
         self.inline = runs_inline(self.handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routed(scope, self.operation_id)
         request = ConnexionRequest(scope, receive, uri_parser=self.uri_parser)
         principal = await self.guard.check(request)
-        self.parameters.validate(request)
-        body = await self.body.read(Headers(scope=scope), receive) if self.body else Body()
+        try:
+            self.parameters.validate(request)
+            body = await self.body.read(Headers(scope=scope), receive) if self.body else Body()
+        except ProblemException:
+            rejected(scope)
+            raise
         try:
             kwargs = self.arguments(request, body, principal)
             context = scope.setdefault("extensions", {}).setdefault(CONTEXT_KEY, {})

@@ -14,15 +14,20 @@ from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.api import Api, Mounted, configure, mounted
+from core.cli import alembic_config
 from core.concurrency import HandlerPool
 from core.config import Settings
 from core.database import Database
 from core.dispatch import Serving
+from core.ops.metrics import Exposition, QueueCollector, watch_pool
+from core.ops.middleware import OpsMiddleware
+from core.ops.readiness import migration_heads, node_readiness
 from core.pages import PagesMount
 from core.problems import ProblemDispatcher
 from core.request_context import RequestContextMiddleware
 from core.resolver import PackageResolver
 from core.routing import middlewares
+from core.worker import jobs_of
 
 # connexion ships no type information.
 App: TypeAlias = Any
@@ -38,12 +43,15 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
     settings = configure(settings, served)
     # Every pool thread may hold a connection, and so may the handlers run inline.
     database = Database(settings.database_url, pool_size=settings.handler_threads + 2)
+    watch_pool(database.engine)
     pool = HandlerPool(settings.handler_threads)
+    readiness = node_readiness(settings, migration_heads(alembic_config(settings.database_url, served)))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
         database.dispose()
+        readiness.close()
 
     app = connexion.AsyncApp(
         __name__,
@@ -58,8 +66,16 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api[Any]] | None
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             trusted_hosts=list(settings.trusted_proxies),
         )
-    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     apis_served = [Mounted(api, settings, database) for api in served]
+    app.add_middleware(
+        OpsMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        prefixes={api.prefix: api.name for api in served},
+        readiness=readiness,
+        exposition=Exposition(QueueCollector(database, jobs_of(apis_served))),
+        metrics_port=settings.metrics_port,
+    )
+    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     for serving_api in apis_served:
         if serving_api.api.pages is not None:
             path, pages = serving_api.api.pages(serving_api)

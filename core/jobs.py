@@ -37,6 +37,18 @@ class JobContext:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """The queue a job works through, as metrics report it: the rows of `model` still to
+    do (`waiting`), due by `due` (unset or past: due now; else leased or to be retried
+    later), the oldest by `since`."""
+
+    model: Any
+    due: Any
+    since: Any
+    waiting: Sequence[ColumnElement[bool]] = ()
+
+
+@dataclass(frozen=True)
 class Job:
     """One kind of background work. `run` does one batch and says how many items it handled;
     the worker runs it again at once while it finds work, else after `interval` seconds."""
@@ -46,6 +58,8 @@ class Job:
     interval: float = 2.0
     # Called once when the worker stops, to finish what the job has in hand (sends in flight, say).
     stop: Callable[[JobContext], None] | None = None
+    # The queue it works through, if any, for the queue metrics (core.ops.metrics).
+    backlog: Backlog | None = None
 
 
 def claim_due(

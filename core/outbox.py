@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import BigId, aware, utcnow
 from core.database import Base
-from core.jobs import Job, JobContext, claim_due
+from core.jobs import Backlog, Job, JobContext, claim_due
 from core.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,10 @@ def relay_job(handlers: Mapping[str, Mapping[str, EventHandler]], batch: int = 5
                 _dispatch(context, handlers, row_id)
         return len(ids)
 
-    return Job("outbox", relay, interval=1.0)
+    backlog = Backlog(
+        OutboxEvent, OutboxEvent.next_attempt_at, OutboxEvent.occurred_at, [OutboxEvent.dispatched_at.is_(None)]
+    )
+    return Job("outbox", relay, interval=1.0, backlog=backlog)
 
 
 def _event(row: Any) -> Event:

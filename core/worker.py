@@ -21,6 +21,7 @@ from core.api import Api, Mounted
 from core.config import Settings
 from core.database import Database
 from core.jobs import Job, JobContext
+from core.ops.metrics import JOB_FAILURES, JOB_ITEMS, watch_pool
 from core.outbox import purge_job, relay_job
 
 logger = logging.getLogger("partner_gateway.worker")
@@ -39,6 +40,7 @@ def jobs_of(apis: Sequence[Mounted[Any]]) -> list[Job]:
 class Worker:
     def __init__(self, settings: Settings, apis: Sequence[Api[Any]], poll: float = 2.0) -> None:
         self.database = Database(settings.database_url)
+        watch_pool(self.database.engine)
         self.context = JobContext(self.database, settings)
         self.jobs = jobs_of([Mounted(api, settings, self.database) for api in apis])
         self.poll = poll
@@ -75,8 +77,10 @@ class Worker:
             handled = job.run(self.context)
         except Exception:
             logger.exception("job %s failed; trying again in %.0f s", job.name, job.interval)
+            JOB_FAILURES.labels(job.name).inc()
             return 0
         if handled:
+            JOB_ITEMS.labels(job.name).inc(handled)
             logger.info("%s: handled %d item(s)", job.name, handled)
         return handled
 

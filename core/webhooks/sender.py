@@ -38,7 +38,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from core.columns import aware, utcnow
-from core.jobs import Job, JobContext, claim_due
+from core.jobs import Backlog, Job, JobContext, claim_due
+from core.ops.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_IN_FLIGHT
 from core.unit_of_work import UnitOfWork
 from core.webhooks.addresses import UnsafeAddressError, check_url
 from core.webhooks.registry import Message, Registry, Target
@@ -98,10 +99,17 @@ class Sender:
         self._lanes: dict[str, int] = {}  # threads sending, by subscription
         self._held = 0  # claimed and not yet sent to the end, in all
         self._stopping = False
+        self._in_flight = WEBHOOK_IN_FLIGHT.labels(self.api)
 
     def job(self) -> Job:
         """The worker's job; when the worker stops, what is in flight is finished and written."""
-        return Job(f"{self.api}-webhook-delivery", self.run, interval=0.05, stop=self.stop)
+        backlog = Backlog(
+            WebhookDelivery,
+            WebhookDelivery.next_attempt_at,
+            WebhookDelivery.created_at,
+            [WebhookDelivery.api == self.api, WebhookDelivery.status == PENDING],
+        )
+        return Job(f"{self.api}-webhook-delivery", self.run, interval=0.05, stop=self.stop, backlog=backlog)
 
     def run(self, context: JobContext) -> int:
         written = self._write_back(context)
@@ -119,6 +127,7 @@ class Sender:
                 for item in claimed:
                     self._queued.setdefault(item.target.subscription_id, deque()).append(item)
         self._open_lanes()
+        self._in_flight.set(self._held + self._results.qsize())
         return written + len(claimed)
 
     def drain(self, context: JobContext, timeout: float = 30.0) -> None:
@@ -146,6 +155,7 @@ class Sender:
             self._results.put(_Outcome(item, utcnow(), None, 0, None, None, given_back=True))
         self.close()
         self._write_back(context)
+        self._in_flight.set(0)
 
     def close(self) -> None:
         """Stop the threads and close the kept-alive connections (what is in flight finishes)."""
@@ -344,6 +354,7 @@ class Sender:
             _DELIVERIES.c.status == PENDING,
             _DELIVERIES.c.next_attempt_at == bindparam("leased_until"),
         ]
+        states = [self._next_state(outcome) for outcome in attempted]
         with context.unit() as unit:
             if attempted:
                 unit.connection.execute(insert(_ATTEMPTS), [_attempt_row(outcome) for outcome in attempted])
@@ -358,7 +369,7 @@ class Sender:
                         last_error=bindparam("new_last_error"),
                         delivered_at=bindparam("new_delivered_at"),
                     ),
-                    [self._next_state(outcome) for outcome in attempted],
+                    states,
                 )
             returned = [
                 {"delivery_id": o.claimed.delivery_id, "leased_until": o.claimed.leased_until}
@@ -370,6 +381,18 @@ class Sender:
             for subscription_id in gone:
                 self.registry.gone(unit, subscription_id)
             unit.commit()
+        self._count(attempted, states)
+
+    def _count(self, attempted: list[_Outcome], states: list[dict[str, Any]]) -> None:
+        """Count the attempts written, and where each left its delivery, in the metrics."""
+        for outcome, state in zip(attempted, states, strict=True):
+            if outcome.acknowledged:
+                result = "acknowledged"
+            else:
+                result = "refused" if outcome.status_code is not None else "error"
+            WEBHOOK_ATTEMPTS.labels(self.api, result).inc()
+            status = state["new_status"]
+            WEBHOOK_DELIVERIES.labels(self.api, "retrying" if status == PENDING else status).inc()
 
     def _give_back_queued(self, subscriptions: list[str]) -> None:
         """Take the deliveries queued for `subscriptions` out of their queues, to be given back

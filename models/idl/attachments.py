@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from core.columns import utcnow
 from core.files import EmptyFile, FileStore, FileTooLarge, ScanError, Scanner, scanner_from_address, sniff
-from core.jobs import Job, JobContext, claim_due
+from core.jobs import Backlog, Job, JobContext, claim_due
 from core.problems import Forbidden, Locked, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
 from core.unit_of_work import UnitOfWork
 from models.idl.accounts import REALM, Caller
@@ -174,7 +174,10 @@ class Attachments:
 
 def scan_job(settings: IDLSettings, batch: int = 20) -> Job:
     """The background scan of pending files (`partner-gateway worker`)."""
-    return Job("idl-scan", lambda context: scan_pending(context, settings, batch=batch))
+    backlog = Backlog(
+        Attachment, Attachment.next_scan_at, Attachment.uploaded_at, [Attachment.virus_scan_status == PENDING]
+    )
+    return Job("idl-scan", lambda context: scan_pending(context, settings, batch=batch), backlog=backlog)
 
 
 def scan_pending(context: JobContext, settings: IDLSettings, scanner: Scanner | None = None, batch: int = 20) -> int:

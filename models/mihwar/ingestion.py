@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from core.ops.metrics import count_records
 from core.problems import PayloadTooLarge
 from core.unit_of_work import UnitOfWork
-from models.mihwar.events import IMPORT_COMPLETED, publish
+from models.mihwar.events import API_NAME, IMPORT_COMPLETED, publish
 from models.mihwar.keys import KeyHolder
 from models.mihwar.repositories import InventoryItems, OrderHistory
 from models.mihwar.settings import MihwarSettings
@@ -126,6 +127,7 @@ class Ingestion:
             skipped_bad_date=bad_dates,
             batched_inserts=chunks,
         )
+        count_records(self.unit, API_NAME, "order-history", len(kept))
         publish(
             self.unit, IMPORT_COMPLETED, completed_payload(result, batch), organization_id=organization, key=batch.id
         )

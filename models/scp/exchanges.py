@@ -33,14 +33,15 @@ from sqlalchemy import select, update
 
 from core.columns import aware, rfc3339, utcnow
 from core.cursors import CursorCodec
-from core.jobs import Job, JobContext, claim_due
+from core.jobs import Backlog, Job, JobContext, claim_due
+from core.ops.metrics import count_records
 from core.problems import ApiProblem, NotFound, PayloadTooLarge, Unprocessable
 from core.tabular import TabularError, csv_rows, json_rows, xml_rows
 from core.unit_of_work import UnitOfWork
 from models.scp import problems
 from models.scp.access import Caller
 from models.scp.contracts import ACTIVE, ContractTerms
-from models.scp.events import EXCHANGE_COMPLETED, EXCHANGE_FAILED, publish
+from models.scp.events import API_NAME, EXCHANGE_COMPLETED, EXCHANGE_FAILED, publish
 from models.scp.integrations import scope_of
 from models.scp.lifecycle import PULL, PUSH, exchange_directions
 from models.scp.records import Checked, Masker, RecordError, check, masked_fields, shared
@@ -269,6 +270,7 @@ class DataExchange:
             entry.file_path = str(path)
         entry.status, entry.completed_at = COMPLETED, utcnow()
         entry.record_count, entry.omitted_record_count = count, len(omitted)
+        count_records(self.unit, API_NAME, "pull", count)
         entry.masked_fields = masked_fields(terms)
         self.unit.session.add(entry)
         self.unit.session.flush()
@@ -437,6 +439,7 @@ def store_push(unit: UnitOfWork, exchange_pk: int) -> bool:
             ]
         )
     exchange.status, exchange.completed_at, exchange.record_count = COMPLETED, utcnow(), len(checked)
+    count_records(unit, API_NAME, "push", len(checked))
     exchange.file_path = exchange.due_at = None
     unit.after_commit(lambda: path.unlink(missing_ok=True))
     exchange_event(unit, EXCHANGE_COMPLETED, exchange)
@@ -488,7 +491,8 @@ def push_job(batch: int = 5) -> Job:
                     unit.commit()
         return len(due)
 
-    return Job("scp-push", run, interval=1.0)
+    waiting = [Exchange.direction == PUSH, Exchange.status.in_((ACCEPTED, PROCESSING))]
+    return Job("scp-push", run, interval=1.0, backlog=Backlog(Exchange, Exchange.due_at, Exchange.received_at, waiting))
 
 
 def outputs_job() -> Job:

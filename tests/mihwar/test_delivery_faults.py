@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 import tests.conftest as root
+from core.columns import aware
 from core.config import Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
@@ -338,3 +340,39 @@ def test_a_receiver_failing_then_succeeding_is_retried_on_the_schedule_and_every
     assert len({attempt["eventId"] for attempt in attempts}) == 1
     attempted = sorted(attempt["attemptedAt"] for attempt in attempts)
     assert attempted == sorted(set(attempted))
+
+
+def test_a_worker_stopped_with_sigterm_leaves_nothing_claimed(
+    worker_env: dict[str, str],
+    tmp_path: Path,
+    receiver: Receiver,
+    unit: UnitOfWork,
+    tenant: Tenant,
+    item: InventoryItem,
+    mihwar_db: Database,
+    database: Settings,
+) -> None:
+    """Stopped mid-batch, a worker sends what it holds within its grace, gives back what it
+    has not started, and writes it all down: afterwards no delivery is leased to it."""
+    subscription = subscribe(unit, tenant, receiver.url(""))
+    receiver.behave(subscription.path, delay=0.5)
+    # One lane, so that most of what the worker claims is still waiting when it is stopped.
+    settings = {"WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION": "1"}
+    make_orders(unit, tenant, 12)
+
+    with worker(worker_env, tmp_path / "worker.log", **settings) as running:
+        receiver.wait_for(subscription.path, 1, timeout=30)
+        running.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        assert running.wait(timeout=40) == 0
+        assert time.monotonic() - signalled < 25, "within its 20 s grace, and the write-back"
+
+    rows = deliveries(mihwar_db, database, subscription)
+    assert len(rows) == 12
+    now = datetime.now(UTC)
+    leased = [
+        row.id for row in rows if row.status == "pending" and row.next_attempt_at and aware(row.next_attempt_at) > now
+    ]
+    assert leased == [], "a stopped worker holds no lease"
+    delivered = [row for row in rows if row.status == "delivered"]
+    assert len(delivered) == len(by_order(receiver.at(subscription.path))), "what was sent is recorded as sent"

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -47,6 +48,8 @@ class TestMatching:
         self, client: TestClient, unit: UnitOfWork, tenant: Tenant
     ) -> None:
         ids = seed_items(unit, tenant, "COF-1KG", "MLK-1L")
+        ingested = {"api": "mihwar", "flow": "order-history"}
+        before = REGISTRY.get_sample_value("partner_gateway_records_total", ingested) or 0.0
 
         response = ingest(
             client,
@@ -68,6 +71,7 @@ class TestMatching:
             "batchedInserts": 1,
         }
         assert "location" not in response.headers
+        assert REGISTRY.get_sample_value("partner_gateway_records_total", ingested) == before + 2
         batch = unit.session.get(ImportBatch, result["importBatchId"])
         assert batch is not None
         assert (batch.organization_id, batch.external_source_id, batch.period_kind) == (

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -30,6 +31,11 @@ from tests.mihwar.conftest import Tenant, deliver, problem, session_of
 from tests.webhook_receiver import Receiver
 
 HOOKS = "/mihwar/api/settings/webhooks"
+
+
+def counted(what: str, **labels: str) -> float:
+    """A webhook counter of Mihwar's in the metrics (this process's), e.g. `attempts`, result=...."""
+    return REGISTRY.get_sample_value(f"partner_gateway_webhook_{what}_total", {"api": "mihwar", **labels}) or 0.0
 
 
 @pytest.fixture
@@ -228,8 +234,11 @@ class TestDelivery:
         subscription = local.post(HOOKS, json={"url": receiver.url("/mihwar")}, headers=admin).json()["data"]
         Stock(unit).set_level(tenant.id, "COF-1KG", 0)
         unit.commit()
+        acknowledged, delivered = counted("attempts", result="acknowledged"), counted("deliveries", outcome="delivered")
 
         deliver(local_settings)
+        assert counted("attempts", result="acknowledged") - acknowledged >= 2, "the metrics count each attempt"
+        assert counted("deliveries", outcome="delivered") - delivered >= 2
 
         received = receiver.wait_for("/mihwar", 2)
         bodies = {request.json()["event"]: request for request in received}
@@ -265,9 +274,12 @@ class TestDelivery:
         subscription = local.post(HOOKS, json={"url": receiver.url("/gone")}, headers=admin).json()["data"]
         Stock(unit).set_level(tenant.id, "COF-1KG", 0)  # two events
         unit.commit()
+        refused, cancelled = counted("attempts", result="refused"), counted("deliveries", outcome="cancelled")
 
         deliver(local_settings)
         sent = len(receiver.at("/gone"))  # one, or both if they were in flight together
+        assert counted("attempts", result="refused") - refused >= sent
+        assert counted("deliveries", outcome="cancelled") - cancelled >= sent
         Orders(unit).create(tenant.id, [OrderedLine("COF-1KG", 1)])  # after the 410
         unit.commit()
         deliver(local_settings)

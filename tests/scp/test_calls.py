@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -131,8 +132,10 @@ def limited(database: Settings) -> Iterator[TestClient]:
 
 def test_each_client_has_its_own_budget(scp: Scp, limited: TestClient) -> None:
     mine, theirs = scp.new_client(), scp.new_client(tenant="harbour-health")
+    refusals = REGISTRY.get_sample_value("partner_gateway_rate_limit_refusals_total", {"api": "scp"}) or 0.0
     answers = [limited.get(INTEGRATIONS, headers=scp.auth(mine)) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert REGISTRY.get_sample_value("partner_gateway_rate_limit_refusals_total", {"api": "scp"}) == refusals + 1
     assert [answer.headers["x-ratelimit-remaining"] for answer in answers] == ["2", "1", "0", "0"]
     for answer in answers:
         assert answer.headers["x-ratelimit-limit"] == "3"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from core.jobs import JobContext
@@ -98,11 +99,18 @@ def exchanging(scp: Scp) -> Exchanging:
     return Exchanging(scp)
 
 
+def records_counted(flow: str) -> float:
+    """SCP's records of a flow in the metrics (this process's)."""
+    return REGISTRY.get_sample_value("partner_gateway_records_total", {"api": "scp", "flow": flow}) or 0.0
+
+
 def test_a_push_is_accepted_then_stored_and_a_pull_shares_it_masked(exchanging: Exchanging) -> None:
+    pushed_before, pulled_before = records_counted("push"), records_counted("pull")
     pushed = exchanging.push([record("A-1", household_size=4, enrolled=True, note="private"), record("A-2")])
     assert pushed.status_code == 202, pushed.text
     assert pushed.json()["status"] == "accepted"
     exchanging.store()
+    assert records_counted("push") == pushed_before + 2, "counted once stored"
     (entry,) = [item for item in exchanging.log() if item["exchange_id"] == pushed.json()["exchange_id"]]
     assert (entry["status"], entry["record_count"], entry["omitted_record_count"]) == ("completed", 2, 0)
     pulled = exchanging.pull(query="&filters=ref:A-1")
@@ -123,6 +131,7 @@ def test_a_push_is_accepted_then_stored_and_a_pull_shares_it_masked(exchanging: 
     assert body["masked_fields"] == ["phone", "national_id", "note"]
     assert pulled.headers["x-scp-exchange-id"] == body["exchange_id"]
     assert (body["next_cursor"], body["output_url"]) == (None, None)
+    assert records_counted("pull") == pulled_before + 1
 
 
 def test_consent_omits_or_redacts_as_the_contract_says(exchanging: Exchanging) -> None:
