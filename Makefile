@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 500
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup migrate demo-data worker demo-credentials test contract fuzz bench lint lint-specs sdks format reset-db
+.PHONY: help install run setup migrate demo-data worker demo-credentials test contract fuzz bench soak lint lint-specs sdks format reset-db
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ sdks: install ## Generate and import a Python client for every spec into build/s
 
 bench: install ## Compare the request path with stock Connexion, bare Flask and FastAPI, beside IDL logins; webhook deliveries/s and Mihwar on PostgreSQL
 	$(BIN)/python scripts/bench
+
+soak: install ## Soak: a steady mix over all five APIs for SOAK_SECONDS (600); fails if RSS grows 10%, an error appears or p95 creeps up
+	$(BIN)/python scripts/soak --duration $(or $(SOAK_SECONDS),600)
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
