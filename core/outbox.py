@@ -32,6 +32,11 @@ from core.unit_of_work import UnitOfWork
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+# How long a relay's claim on a batch lasts. Handing a batch on takes well under a second
+# (its handlers insert rows), so a worker killed in between holds its events back for this
+# long only; a batch that somehow outlives it may be handed on twice, which handlers bear
+# (they are idempotent: events are handled at least once).
+RELAY_LEASE = timedelta(seconds=15)
 RETENTION = timedelta(days=7)
 
 
@@ -133,6 +138,7 @@ def relay_job(handlers: Mapping[str, Mapping[str, EventHandler]], batch: int = 5
                 due=OutboxEvent.next_attempt_at,
                 where=[OutboxEvent.dispatched_at.is_(None)],
                 limit=batch,
+                lease=RELAY_LEASE,
             )
             unit.commit()
         if ids and not _dispatch_together(context, handlers, ids):
