@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+import tests.conftest as root
 from core.config import Settings
 from core.factory import create_app
 from core.ops.readiness import NotReadyError, Part, Readiness, node_readiness
@@ -263,3 +268,33 @@ class TestMetrics:
             assert client.get("/metrics").status_code == 200
             assert client.get("/readyz").status_code == 200
             assert client.get("/order-accept/api/products").status_code == 404, "no partner API on the metrics port"
+
+
+def test_a_worker_on_a_machine_of_its_own_serves_its_metrics(database: Settings, tmp_path: Path) -> None:
+    """`partner-gateway worker --metrics-port` answers a scrape with the worker's own counts."""
+    port = free_port()
+    env = {**os.environ, **root.test_environment(database.instance_dir)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    gateway = str(Path(sys.executable).with_name("partner-gateway"))
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(  # noqa: S603 - our own command
+            [gateway, "worker", "--interval", "0.2", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline, text = time.monotonic() + 30, ""
+        while "partner_gateway_db_pool_connections" not in text and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
+                    text = answer.read().decode()
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    assert sample(text, "partner_gateway_db_pool_connections", state="capacity") > 0, (
+        tmp_path / "worker.log"
+    ).read_text()
+    assert "partner_gateway_webhook_in_flight" in text
