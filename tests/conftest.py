@@ -10,6 +10,7 @@ themselves by acting as fresh callers, so the demo data stays shared.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,13 @@ from core.cli import load_demo, migrate
 from core.config import Settings
 from core.factory import App, create_app
 from tests.webhook_receiver import Receiver, certificate_authority, serving
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_environment(instance: Path) -> dict[str, str]:

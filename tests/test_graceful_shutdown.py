@@ -26,14 +26,9 @@ from core.config import PROJECT_ROOT, Settings
 from core.database import Database
 from core.unit_of_work import UnitOfWork
 from models.shared.tables import SessionFamily
+from tests.conftest import free_port
 
 LOGINS = 32
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(database: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -89,7 +84,7 @@ def _sessions(database: Settings) -> int:
 
 
 def test_sigterm_under_load_fails_no_request_in_flight(database: Settings, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = _start(database, port, tmp_path / "server.log")
     foreman = demo_credentials(database)["idl"]["foreman"]
     body = json.dumps({"email": foreman["email"], "password": foreman["password"]}).encode()

@@ -11,7 +11,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,19 +23,14 @@ import pytest
 
 from core.cli import demo_credentials
 from core.config import PROJECT_ROOT, Settings
+from tests.conftest import free_port
 
 BIG = 50 * 1024 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "INSTANCE_DIR": str(database.instance_dir),

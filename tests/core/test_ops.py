@@ -30,6 +30,7 @@ from core.factory import create_app
 from core.ops.readiness import NotReadyError, Part, Readiness, node_readiness
 from core.unit_of_work import UnitOfWork
 from handlers.idl.api import API as IDL
+from tests.conftest import free_port
 
 HEALTH = "application/health+json"
 
@@ -75,12 +76,6 @@ def silent_port() -> Iterator[int]:
     for connection in kept:
         connection.close()
     server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class TestLiveness:

@@ -15,7 +15,6 @@ import hmac
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from models.mihwar.accounts import SignedIn
 from models.mihwar.ordering import OrderedLine, Orders
 from models.mihwar.tables import ADMIN, InventoryItem
 from models.mihwar.webhooks import SubscriptionService
+from tests.conftest import free_port
 from tests.mihwar.conftest import Tenant, session_of
 from tests.webhook_receiver import Received, Receiver, serving
 
@@ -158,12 +158,6 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"not within {timeout} s: {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_receiver_that_was_down_gets_every_event_when_it_is_back(

@@ -25,8 +25,9 @@ from core.webhooks.registry import Message
 from models.mihwar.ordering import OrderedLine, Orders
 from models.mihwar.tables import InventoryItem
 from models.mihwar.webhooks import MihwarWebhooks
+from tests.conftest import free_port
 from tests.mihwar.conftest import Tenant, deliver
-from tests.mihwar.test_delivery_faults import free_port, subscribe
+from tests.mihwar.test_delivery_faults import subscribe
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

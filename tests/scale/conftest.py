@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from redis import Redis
 
 import tests.conftest as root
 from core.config import PROJECT_ROOT, Settings
+from tests.conftest import free_port
 
 T = TypeVar("T")
 
@@ -44,12 +44,6 @@ WEBHOOK_TIMEOUTS = {"WEBHOOK_CONNECT_TIMEOUT": "1", "WEBHOOK_TIMEOUT": "2"}
 WEBHOOK_LEASE_SECONDS = 4 * (1 + 2) + 30
 # Two lanes per subscription and worker, so a batch takes long enough to be killed in the middle.
 WEBHOOK_LANES = "2"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

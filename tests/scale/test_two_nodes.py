@@ -43,12 +43,12 @@ from core.webhooks import WebhookDelivery
 from core.webhooks.tables import WebhookAttempt
 from handlers.order_accept.api import API as ORDER_ACCEPT
 from models.idl.accounts import Accounts, Users
-from models.idl.reference import import_rows
 from models.idl.tables import Project
 from models.mihwar.tables import ADMIN, ImportBatch, InventoryItem, OrderHistoryLine
 from models.order_accept.tables import Customer, Order
 from models.scp.tables import Integration
 from tests.idl.conftest import idl_of, order_body
+from tests.idl.test_numbering import import_project
 from tests.mihwar.conftest import INGEST, Tenant, create_tenant, session_of
 from tests.mihwar.conftest import line as order_line
 from tests.scale.conftest import IDL_ENDPOINT_LIMIT, WEBHOOK_LEASE_SECONDS, Cluster, Node, at_once
@@ -256,32 +256,12 @@ def test_an_scp_idempotency_key_sent_to_both_nodes_registers_one_integration(
 # --- IDL: numbering and sessions ---------------------------------------------------------------
 
 
-def idl_project(db: Database, settings: Settings) -> tuple[str, str]:
-    """A new active project with cost code CC-001: (id, job number)."""
-    project_id = f"S{uuid.uuid4().hex[:10].upper()}"
-    with UnitOfWork(db, settings) as unit:
-        project = {"id": project_id, "job_number": project_id, "name": f"Project {project_id}", "budget": "100000.00"}
-        cost_code = {
-            "project_id": project_id,
-            "id": "CC-001",
-            "code": "01-100",
-            "description": "Site Preparation",
-            "category": "Construction",
-            "budget": "10000.00",
-            "active": True,
-        }
-        import_rows(unit, "projects", [project])
-        import_rows(unit, "cost-codes", [cost_code])
-        unit.commit()
-    return project_id, project_id
-
-
 def test_idl_po_numbers_stay_unique_and_gap_free_per_project_across_nodes(
     cluster: Cluster, db: Database, database: Settings
 ) -> None:
     """Eight foremen raise five P/Os each at once, on two projects, each request to the other
     node than the one before: each project numbers its own P/Os 001, 002, … without a gap."""
-    projects = [idl_project(db, database) for _ in range(2)]
+    projects = [import_project(db, database) for _ in range(2)]
     foremen = [idl_user(db, database, "foreman", tuple(project for project, _ in projects)) for _ in range(8)]
 
     def raise_five(foreman: int) -> list[tuple[str, httpx.Response]]:
